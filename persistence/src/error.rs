@@ -1,0 +1,15 @@
+use thiserror::Error;
+
+/// Everything that can go wrong while reading or writing stored documents.
+#[derive(Debug, Error)]
+pub enum StoreError {
+    /// The embedded database failed (I/O error, corruption detected by sled, ...).
+    #[error("storage engine error: {0}")]
+    Engine(#[from] sled::Error),
+    /// A stored record could not be decoded: written by an incompatible version or damaged.
+    #[error("stored record for trip {trip} is unreadable: {reason}")]
+    CorruptRecord { trip: String, reason: String },
+    /// A stored Yjs update could not be decoded or merged.
+    #[error("stored update for trip {trip} does not decode: {reason}")]
+    BadUpdate { trip: String, reason: String },
+}

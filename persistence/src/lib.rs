@@ -1,0 +1,26 @@
+//! Durable storage of Caravan's trip documents.
+//!
+//! A trip is one Yjs document. Its changes are kept as an append-only log of binary Yjs
+//! updates, folded now and then into one compacted snapshot (see `docs/operations.md` for
+//! the on-disk layout). The [`DocStore`] trait is what the server sees; [`SledStore`] is its
+//! implementation on an embedded sled database. Nothing here knows about sockets or async.
+
+mod error;
+mod record;
+mod sled_store;
+mod store;
+mod trip_id;
+
+pub use error::StoreError;
+pub use record::{SnapshotRecord, UpdateMeta, UpdateRecord};
+pub use sled_store::SledStore;
+pub use store::{Compaction, DocStore, StoredDoc, TripSummary};
+pub use trip_id::{InvalidTripId, TripId};
+
+/// Milliseconds since the Unix epoch, the timestamp used in every stored record.
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}

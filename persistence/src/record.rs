@@ -1,0 +1,67 @@
+//! The records kept on disk, encoded with MessagePack (rmp-serde).
+//!
+//! Every stored value starts with one format byte so that later formats (encrypted records,
+//! for instance) can be told apart from this one without guessing.
+
+use serde::{Deserialize, Serialize};
+
+use crate::StoreError;
+
+/// Format byte of a plain MessagePack record.
+pub(crate) const FORMAT_PLAIN: u8 = 1;
+
+/// Who wrote an update and when: kept next to every update in the log.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpdateMeta {
+    /// When the server received it (ms since the Unix epoch).
+    pub at_ms: u64,
+    /// Where it came from: a connection (`conn:42`), a user, or an API call (`rest`).
+    pub origin: Option<String>,
+}
+
+/// One entry of a trip's update log.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpdateRecord {
+    /// The binary Yjs update (lib0 v1 encoding), exactly as applied.
+    #[serde(with = "serde_bytes")]
+    pub update: Vec<u8>,
+    /// Who and when.
+    pub meta: UpdateMeta,
+}
+
+/// A trip's compacted state: every update up to the compaction merged into one.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SnapshotRecord {
+    /// The whole document as one binary Yjs update (lib0 v1).
+    #[serde(with = "serde_bytes")]
+    pub state: Vec<u8>,
+    /// The document's state vector at the snapshot (lib0 v1), kept so a peer's diff can be
+    /// answered without decoding the state.
+    #[serde(with = "serde_bytes")]
+    pub state_vector: Vec<u8>,
+    /// Time of the newest update folded into this snapshot.
+    pub updated_at_ms: u64,
+    /// When this snapshot was written.
+    pub compacted_at_ms: u64,
+    /// How many log entries have been folded into snapshots of this trip, in total.
+    pub folded_updates: u64,
+}
+
+pub(crate) fn encode<T: Serialize>(value: &T) -> Vec<u8> {
+    let mut out = vec![FORMAT_PLAIN];
+    // Encoding plain structs into a Vec cannot fail.
+    rmp_serde::encode::write_named(&mut out, value).expect("record encodes");
+    out
+}
+
+pub(crate) fn decode<T: for<'de> Deserialize<'de>>(trip: &str, bytes: &[u8]) -> Result<T, StoreError> {
+    let corrupt = |reason: String| StoreError::CorruptRecord {
+        trip: trip.to_owned(),
+        reason,
+    };
+    match bytes.split_first() {
+        Some((&FORMAT_PLAIN, body)) => rmp_serde::from_slice(body).map_err(|e| corrupt(e.to_string())),
+        Some((other, _)) => Err(corrupt(format!("unknown record format {other}"))),
+        None => Err(corrupt("empty record".into())),
+    }
+}

@@ -1,0 +1,231 @@
+//! [`DocStore`] on sled.
+//!
+//! One sled tree, `docs`, holds every trip. Keys start with the trip id and a NUL byte (which
+//! no trip id contains), so one prefix scan reads a whole trip:
+//!
+//! | key                          | value                                   |
+//! | ---------------------------- | --------------------------------------- |
+//! | `{trip}\0L{id: u64 BE}`      | [`UpdateRecord`]: one logged update     |
+//! | `{trip}\0S`                  | [`SnapshotRecord`]: the compacted state |
+//!
+//! Log ids come from sled's monotonic id generator, so the log is in arrival order, also
+//! across restarts. A compaction writes the new snapshot and removes the folded log entries in
+//! one atomic batch: a crash leaves either the old snapshot and log or the new snapshot.
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use sled::{Batch, Db, IVec, Tree};
+use yrs::updates::decoder::Decode;
+use yrs::updates::encoder::Encode;
+use yrs::Update;
+
+use crate::record::{decode, encode};
+use crate::store::{Compaction, DocStore, StoredDoc, TripSummary};
+use crate::{now_ms, SnapshotRecord, StoreError, TripId, UpdateMeta, UpdateRecord};
+
+const LOG_TAG: u8 = b'L';
+const SNAPSHOT_TAG: u8 = b'S';
+
+/// The sled-backed document store. Cheap to share behind an `Arc`.
+pub struct SledStore {
+    db: Db,
+    docs: Tree,
+    /// Serialises compactions: two at once on one trip could each remove entries the other
+    /// did not fold. Compactions are rare, so one lock for all trips is enough.
+    compaction: Mutex<()>,
+}
+
+impl SledStore {
+    /// Opens (or creates) the store in the directory `path`.
+    pub fn open(path: impl AsRef<Path>) -> Result<SledStore, StoreError> {
+        let db = sled::Config::new()
+            .path(path.as_ref())
+            // The server flushes on its own schedule (group commit); this is only a backstop.
+            .flush_every_ms(Some(1000))
+            .open()?;
+        let docs = db.open_tree("docs")?;
+        Ok(SledStore {
+            db,
+            docs,
+            compaction: Mutex::new(()),
+        })
+    }
+
+    /// Bytes the database occupies on disk.
+    pub fn size_on_disk(&self) -> Result<u64, StoreError> {
+        Ok(self.db.size_on_disk()?)
+    }
+
+    fn prefix(trip: &TripId) -> Vec<u8> {
+        let mut key = Vec::with_capacity(trip.as_str().len() + 10);
+        key.extend_from_slice(trip.as_str().as_bytes());
+        key.push(0);
+        key
+    }
+
+    fn snapshot_key(trip: &TripId) -> Vec<u8> {
+        let mut key = Self::prefix(trip);
+        key.push(SNAPSHOT_TAG);
+        key
+    }
+
+    fn log_prefix(trip: &TripId) -> Vec<u8> {
+        let mut key = Self::prefix(trip);
+        key.push(LOG_TAG);
+        key
+    }
+
+    fn read_snapshot(&self, trip: &TripId) -> Result<Option<SnapshotRecord>, StoreError> {
+        match self.docs.get(Self::snapshot_key(trip))? {
+            Some(bytes) => Ok(Some(decode(trip.as_str(), &bytes)?)),
+            None => Ok(None),
+        }
+    }
+
+    fn read_log(&self, trip: &TripId) -> Result<Vec<(IVec, UpdateRecord)>, StoreError> {
+        self.docs
+            .scan_prefix(Self::log_prefix(trip))
+            .map(|entry| {
+                let (key, value) = entry?;
+                Ok((key, decode(trip.as_str(), &value)?))
+            })
+            .collect()
+    }
+
+    fn summarize(&self, trip: TripId) -> Result<TripSummary, StoreError> {
+        let mut summary = TripSummary {
+            bytes: 0,
+            log_len: 0,
+            updated_at_ms: 0,
+            id: trip,
+        };
+        if let Some(snapshot) = self.read_snapshot(&summary.id)? {
+            summary.bytes += snapshot.state.len() as u64;
+            summary.updated_at_ms = snapshot.updated_at_ms;
+        }
+        for (_, record) in self.read_log(&summary.id)? {
+            summary.bytes += record.update.len() as u64;
+            summary.log_len += 1;
+            summary.updated_at_ms = summary.updated_at_ms.max(record.meta.at_ms);
+        }
+        Ok(summary)
+    }
+}
+
+fn decode_update(trip: &TripId, bytes: &[u8]) -> Result<Update, StoreError> {
+    Update::decode_v1(bytes).map_err(|e| StoreError::BadUpdate {
+        trip: trip.to_string(),
+        reason: e.to_string(),
+    })
+}
+
+impl DocStore for SledStore {
+    fn load(&self, trip: &TripId) -> Result<Option<StoredDoc>, StoreError> {
+        let snapshot = self.read_snapshot(trip)?.map(|s| s.state);
+        let updates: Vec<Vec<u8>> = self
+            .read_log(trip)?
+            .into_iter()
+            .map(|(_, record)| record.update)
+            .collect();
+        if snapshot.is_none() && updates.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(StoredDoc { snapshot, updates }))
+    }
+
+    fn append(&self, trip: &TripId, update: &[u8], meta: &UpdateMeta) -> Result<(), StoreError> {
+        let mut key = Self::log_prefix(trip);
+        key.extend_from_slice(&self.db.generate_id()?.to_be_bytes());
+        let record = UpdateRecord {
+            update: update.to_vec(),
+            meta: meta.clone(),
+        };
+        self.docs.insert(key, encode(&record))?;
+        Ok(())
+    }
+
+    fn compact(&self, trip: &TripId) -> Result<Compaction, StoreError> {
+        let _one_at_a_time = self.compaction.lock().unwrap_or_else(|p| p.into_inner());
+        let log = self.read_log(trip)?;
+        if log.is_empty() {
+            return Ok(Compaction::default());
+        }
+        let previous = self.read_snapshot(trip)?;
+        let mut bytes_before = 0;
+        let mut parts = Vec::with_capacity(log.len() + 1);
+        if let Some(snapshot) = &previous {
+            bytes_before += snapshot.state.len();
+            parts.push(decode_update(trip, &snapshot.state)?);
+        }
+        let mut updated_at_ms = previous.as_ref().map_or(0, |s| s.updated_at_ms);
+        for (_, record) in &log {
+            bytes_before += record.update.len();
+            updated_at_ms = updated_at_ms.max(record.meta.at_ms);
+            parts.push(decode_update(trip, &record.update)?);
+        }
+        let merged = Update::merge_updates(parts);
+        let snapshot = SnapshotRecord {
+            state: merged.encode_v1(),
+            state_vector: merged.state_vector().encode_v1(),
+            updated_at_ms,
+            compacted_at_ms: now_ms(),
+            folded_updates: previous.as_ref().map_or(0, |s| s.folded_updates) + log.len() as u64,
+        };
+        let bytes_after = snapshot.state.len();
+        let mut batch = Batch::default();
+        batch.insert(Self::snapshot_key(trip), encode(&snapshot));
+        for (key, _) in &log {
+            batch.remove(key.clone());
+        }
+        self.docs.apply_batch(batch)?;
+        Ok(Compaction {
+            folded: log.len(),
+            bytes_before,
+            bytes_after,
+        })
+    }
+
+    fn flush(&self) -> Result<(), StoreError> {
+        self.db.flush()?;
+        Ok(())
+    }
+
+    fn delete(&self, trip: &TripId) -> Result<bool, StoreError> {
+        let _no_compaction_meanwhile = self.compaction.lock().unwrap_or_else(|p| p.into_inner());
+        let mut batch = Batch::default();
+        let mut found = false;
+        for key in self.docs.scan_prefix(Self::prefix(trip)).keys() {
+            batch.remove(key?);
+            found = true;
+        }
+        self.docs.apply_batch(batch)?;
+        Ok(found)
+    }
+
+    fn list(&self) -> Result<Vec<TripSummary>, StoreError> {
+        let mut trips = Vec::new();
+        let mut from: Vec<u8> = Vec::new();
+        // Jump from trip to trip: after trip X, continue at "X\x01", past all of X's keys.
+        while let Some(entry) = self.docs.range(from.clone()..).next() {
+            let (key, _) = entry?;
+            let Some(end) = key.iter().position(|&b| b == 0) else {
+                return Err(StoreError::CorruptRecord {
+                    trip: String::from_utf8_lossy(&key).into_owned(),
+                    reason: "key without a trip separator".into(),
+                });
+            };
+            let id = std::str::from_utf8(&key[..end])
+                .ok()
+                .and_then(|s| TripId::parse(s).ok())
+                .ok_or_else(|| StoreError::CorruptRecord {
+                    trip: String::from_utf8_lossy(&key[..end]).into_owned(),
+                    reason: "key with an invalid trip id".into(),
+                })?;
+            from = key[..end].to_vec();
+            from.push(1);
+            trips.push(self.summarize(id)?);
+        }
+        Ok(trips)
+    }
+}
