@@ -1,1 +1,2 @@
-
+//! Caravan's relay: y-protocols over WebSocket, rooms, persistence, HTTP API and metrics.
+pub mod protocol;

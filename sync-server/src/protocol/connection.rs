@@ -1,0 +1,211 @@
+use std::collections::HashSet;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+
+use yrs::sync::{Awareness, Clock, Timestamp};
+use yrs::{ClientID, Doc, ReadTxn, StateVector, Transact, Update};
+
+use super::decode::{decode_frame, Incoming};
+use super::{messages, ProtocolError};
+
+/// What the room must do after a connection's frame. Effects come out in the order they must
+/// happen: an update is persisted before it is relayed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// Send these bytes to this connection only.
+    Reply(Vec<u8>),
+    /// Send these bytes to every other connection of the room.
+    Broadcast(Vec<u8>),
+    /// Append this update (lib0 v1) to the trip's log.
+    Persist(Vec<u8>),
+    /// Send `saved(n)` to this connection once every update it sent so far is durable.
+    AckWhenSaved(u64),
+}
+
+/// A room's shared state: the trip's document and the awareness states of its clients.
+pub struct RoomDoc {
+    awareness: Awareness,
+    clock: Arc<dyn Fn() -> Timestamp + Send + Sync>,
+}
+
+impl RoomDoc {
+    /// A room over `doc`, timing awareness with the system clock (ms).
+    pub fn new(doc: Doc) -> RoomDoc {
+        RoomDoc::with_clock(doc, Arc::new(|| yrs::sync::time::SystemClock.now()))
+    }
+
+    /// A room over `doc` whose awareness ages are measured with `clock` (ms), for tests.
+    pub fn with_clock(doc: Doc, clock: Arc<dyn Fn() -> Timestamp + Send + Sync>) -> RoomDoc {
+        let for_awareness = clock.clone();
+        RoomDoc {
+            awareness: Awareness::with_clock(doc, move || for_awareness()),
+            clock,
+        }
+    }
+
+    /// The trip's document.
+    pub fn doc(&self) -> &Doc {
+        self.awareness.doc()
+    }
+
+    /// The document's state vector.
+    pub fn state_vector(&self) -> StateVector {
+        self.doc().transact().state_vector()
+    }
+
+    /// Everything the document has that a peer at `sv` lacks, as a lib0 v1 update.
+    pub fn diff(&self, sv: &StateVector) -> Vec<u8> {
+        self.doc().transact().encode_state_as_update_v1(sv)
+    }
+
+    /// Integrates an update. A failure leaves the document suspect (see
+    /// [`ProtocolError::needs_reload`]); a panic inside yrs is caught and reported as one.
+    pub fn apply(&mut self, update: Update) -> Result<(), ProtocolError> {
+        let doc = self.awareness.doc();
+        let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            let mut txn = doc.transact_mut();
+            txn.apply_update(update)
+        }));
+        match outcome {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(ProtocolError::ApplyFailed(e.to_string())),
+            Err(_) => Err(ProtocolError::ApplyFailed("the update is inconsistent".into())),
+        }
+    }
+
+    /// An awareness message with every present client's state, or `None` when nobody is here.
+    pub fn awareness_message(&self) -> Option<Vec<u8>> {
+        let update = self.awareness.update().ok()?;
+        if update.clients.is_empty() {
+            return None;
+        }
+        Some(messages::awareness(&update))
+    }
+
+    /// Removes the states of `clients` and returns the awareness message that tells the others.
+    pub fn remove_awareness(&mut self, clients: &[ClientID]) -> Option<Vec<u8>> {
+        if clients.is_empty() {
+            return None;
+        }
+        for &client in clients {
+            self.awareness.remove_state(client);
+        }
+        let update = self.awareness.update_with_clients(clients.iter().copied()).ok()?;
+        Some(messages::awareness(&update))
+    }
+
+    /// Removes states not renewed for `max_age_ms` and returns the message announcing it.
+    pub fn expire_awareness(&mut self, max_age_ms: u64) -> Option<Vec<u8>> {
+        let now = (self.clock)();
+        let stale: Vec<ClientID> = self
+            .awareness
+            .iter()
+            .filter(|(_, state)| state.data.is_some() && now.saturating_sub(state.last_updated) >= max_age_ms)
+            .map(|(client, _)| client)
+            .collect();
+        self.remove_awareness(&stale)
+    }
+
+    /// The whole document as one lib0 v1 update.
+    pub fn encode_state(&self) -> Vec<u8> {
+        self.doc().transact().encode_state_as_update_v1(&StateVector::default())
+    }
+
+    fn apply_awareness(&mut self, update: yrs::sync::AwarenessUpdate) -> Option<(Vec<ClientID>, Vec<ClientID>)> {
+        let summary = self.awareness.apply_update_summary(update).ok()??;
+        let mut present = summary.added;
+        present.extend(summary.updated);
+        Some((present, summary.removed))
+    }
+}
+
+/// The protocol state of one client's connection to a room.
+///
+/// It remembers which awareness client ids the connection speaks for (to remove them when it
+/// closes) and whether it may write. It holds no socket: the caller feeds it frames and carries
+/// out the [`Effect`]s.
+#[derive(Debug)]
+pub struct DocConnection {
+    can_write: bool,
+    controlled: HashSet<ClientID>,
+}
+
+impl DocConnection {
+    /// A connection that may (or may not) change the document.
+    pub fn new(can_write: bool) -> DocConnection {
+        DocConnection {
+            can_write,
+            controlled: HashSet::new(),
+        }
+    }
+
+    /// What the server says first: sync step 1, then everybody's awareness.
+    pub fn open(&self, room: &RoomDoc, effects: &mut Vec<Effect>) {
+        effects.push(Effect::Reply(messages::sync_step1(&room.state_vector())));
+        if let Some(states) = room.awareness_message() {
+            effects.push(Effect::Reply(states));
+        }
+    }
+
+    /// Handles one binary frame from the client.
+    ///
+    /// On error, effects of the frame's earlier messages may already be in `effects` and must
+    /// still be carried out; the connection is then closed with the error's reason.
+    pub fn handle_frame(
+        &mut self,
+        room: &mut RoomDoc,
+        frame: &[u8],
+        effects: &mut Vec<Effect>,
+    ) -> Result<(), ProtocolError> {
+        for message in decode_frame(frame)? {
+            match message {
+                Incoming::SyncStep1(sv) => {
+                    effects.push(Effect::Reply(messages::sync_step2(&room.diff(&sv))));
+                }
+                Incoming::Update { update, raw } => {
+                    if update.is_empty() {
+                        continue;
+                    }
+                    if !self.can_write {
+                        effects.push(Effect::Reply(messages::permission_denied(
+                            "this connection may only read the trip",
+                        )));
+                        continue;
+                    }
+                    room.apply(update)?;
+                    effects.push(Effect::Persist(raw.to_vec()));
+                    effects.push(Effect::Broadcast(messages::sync_update(raw)));
+                }
+                Incoming::Awareness { update, raw } => {
+                    if let Some((present, removed)) = room.apply_awareness(update) {
+                        self.controlled.extend(present);
+                        for client in removed {
+                            self.controlled.remove(&client);
+                        }
+                        effects.push(Effect::Broadcast(raw.to_vec()));
+                    }
+                }
+                Incoming::AwarenessQuery => {
+                    if let Some(states) = room.awareness_message() {
+                        effects.push(Effect::Reply(states));
+                    }
+                }
+                Incoming::Auth => {}
+                Incoming::Saved(n) => effects.push(Effect::AckWhenSaved(n)),
+            }
+        }
+        Ok(())
+    }
+
+    /// The connection is gone: its awareness states are removed and the others told.
+    pub fn close(&mut self, room: &mut RoomDoc, effects: &mut Vec<Effect>) {
+        let clients: Vec<ClientID> = self.controlled.drain().collect();
+        if let Some(message) = room.remove_awareness(&clients) {
+            effects.push(Effect::Broadcast(message));
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "connection_tests.rs"]
+mod tests;

@@ -1,0 +1,57 @@
+use thiserror::Error;
+
+/// Why a client's frame was refused. Each ends (only) that client's connection; the
+/// [`ProtocolError::close_code`] and the message become the WebSocket close frame.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum ProtocolError {
+    /// A binary frame with no bytes at all.
+    #[error("empty frame: expected a y-protocols message")]
+    EmptyFrame,
+    /// The frame is not a sequence of y-protocols messages (bad varint, cut short, ...).
+    #[error("malformed message: {0}")]
+    Malformed(String),
+    /// A message type this server does not know.
+    #[error("unknown message type {0}")]
+    UnknownMessageType(u64),
+    /// A sync message whose update does not decode as a Yjs update.
+    #[error("invalid update: {0}")]
+    InvalidUpdate(String),
+    /// An awareness message that does not decode.
+    #[error("invalid awareness update: {0}")]
+    InvalidAwareness(String),
+    /// yrs failed while integrating an update that decoded. The room's document may be
+    /// inconsistent and must be reloaded from the store (see [`ProtocolError::needs_reload`]).
+    #[error("invalid update: it could not be applied: {0}")]
+    ApplyFailed(String),
+}
+
+impl ProtocolError {
+    /// The WebSocket close code for this error (RFC 6455 §7.4.1).
+    pub fn close_code(&self) -> u16 {
+        match self {
+            ProtocolError::UnknownMessageType(_) => 1003,
+            ProtocolError::InvalidUpdate(_)
+            | ProtocolError::InvalidAwareness(_)
+            | ProtocolError::ApplyFailed(_) => 1007,
+            ProtocolError::EmptyFrame | ProtocolError::Malformed(_) => 1002,
+        }
+    }
+
+    /// A short label for metrics (`caravan_refusals_total{reason=...}`).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ProtocolError::EmptyFrame => "empty_frame",
+            ProtocolError::Malformed(_) => "malformed_message",
+            ProtocolError::UnknownMessageType(_) => "unknown_message_type",
+            ProtocolError::InvalidUpdate(_) => "invalid_update",
+            ProtocolError::InvalidAwareness(_) => "invalid_awareness",
+            ProtocolError::ApplyFailed(_) => "apply_failed",
+        }
+    }
+
+    /// True when the room's in-memory document can no longer be trusted after this error and
+    /// must be reloaded from the store (which never saw the failed update).
+    pub fn needs_reload(&self) -> bool {
+        matches!(self, ProtocolError::ApplyFailed(_))
+    }
+}
