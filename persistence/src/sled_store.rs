@@ -31,10 +31,14 @@ const SNAPSHOT_TAG: u8 = b'S';
 pub struct SledStore {
     db: Db,
     docs: Tree,
-    /// Serialises compactions: two at once on one trip could each remove entries the other
-    /// did not fold. Compactions are rare, so one lock for all trips is enough.
-    compaction: Mutex<()>,
+    /// Per-trip locks (striped by hash) taken by `load`, `compact` and `delete`: a load must
+    /// not read the old snapshot and then a log that a compaction has just folded away, and two
+    /// compactions of one trip must not each remove entries the other did not fold. Appends
+    /// need no lock: a compaction only removes the log entries it read.
+    trip_locks: Vec<Mutex<()>>,
 }
+
+const TRIP_LOCK_STRIPES: usize = 64;
 
 impl SledStore {
     /// Opens (or creates) the store in the directory `path`.
@@ -48,8 +52,16 @@ impl SledStore {
         Ok(SledStore {
             db,
             docs,
-            compaction: Mutex::new(()),
+            trip_locks: (0..TRIP_LOCK_STRIPES).map(|_| Mutex::new(())).collect(),
         })
+    }
+
+    fn lock_trip(&self, trip: &TripId) -> std::sync::MutexGuard<'_, ()> {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        trip.hash(&mut hasher);
+        let stripe = &self.trip_locks[hasher.finish() as usize % TRIP_LOCK_STRIPES];
+        stripe.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Bytes the database occupies on disk.
@@ -122,6 +134,7 @@ fn decode_update(trip: &TripId, bytes: &[u8]) -> Result<Update, StoreError> {
 
 impl DocStore for SledStore {
     fn load(&self, trip: &TripId) -> Result<Option<StoredDoc>, StoreError> {
+        let _trip = self.lock_trip(trip);
         let snapshot = self.read_snapshot(trip)?.map(|s| s.state);
         let updates: Vec<Vec<u8>> = self
             .read_log(trip)?
@@ -146,7 +159,7 @@ impl DocStore for SledStore {
     }
 
     fn compact(&self, trip: &TripId) -> Result<Compaction, StoreError> {
-        let _one_at_a_time = self.compaction.lock().unwrap_or_else(|p| p.into_inner());
+        let _trip = self.lock_trip(trip);
         let log = self.read_log(trip)?;
         if log.is_empty() {
             return Ok(Compaction::default());
@@ -192,7 +205,7 @@ impl DocStore for SledStore {
     }
 
     fn delete(&self, trip: &TripId) -> Result<bool, StoreError> {
-        let _no_compaction_meanwhile = self.compaction.lock().unwrap_or_else(|p| p.into_inner());
+        let _trip = self.lock_trip(trip);
         let mut batch = Batch::default();
         let mut found = false;
         for key in self.docs.scan_prefix(Self::prefix(trip)).keys() {

@@ -1,2 +1,21 @@
 //! Caravan's relay: y-protocols over WebSocket, rooms, persistence, HTTP API and metrics.
+//!
+//! | module | holds |
+//! | --- | --- |
+//! | [`protocol`] | the per-connection y-protocols state machine, free of I/O |
+//! | [`room`] | rooms (a loaded trip and its connections) and their registry |
+//! | [`durability`] | group commit of the store's writes, for the "saved" acknowledgement |
+//! | [`ws`] | the `/sync/{tripId}` WebSocket endpoint |
+//! | [`api`] | the HTTP API, health and metrics endpoints |
+//! | [`app`] | the router and the serve loop |
+//! | [`config`], [`metrics`] | settings and Prometheus metrics |
+
+pub mod api;
+pub mod app;
+pub mod config;
+pub mod durability;
+pub mod http_error;
+pub mod metrics;
 pub mod protocol;
+pub mod room;
+pub mod ws;

@@ -1,0 +1,221 @@
+//! The registry of loaded rooms and the moments of a document's life, each a named method:
+//! [`Rooms::load`] (first connection or request), changes (`Room::receive`), storing
+//! (`GroupCommit` flushes, [`Services::spawn_compaction`]), [`Rooms::unload_idle`] (no one
+//! left for a while), [`Rooms::delete`] and [`Rooms::shutdown`].
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use dashmap::DashMap;
+use persistence::{DocStore, StoreError, TripId};
+use yrs::updates::decoder::Decode;
+use yrs::{Doc, Transact, Update};
+
+use super::{CloseReason, ConnId, Room};
+use crate::config::ServerConfig;
+use crate::durability::GroupCommit;
+use crate::metrics::Metrics;
+
+/// What every room needs from the server: the store, group commit, metrics and settings.
+pub struct Services {
+    /// The document store.
+    pub store: Arc<dyn DocStore>,
+    /// Group commit of the store's writes.
+    pub commit: Arc<GroupCommit>,
+    /// Metrics.
+    pub metrics: Arc<Metrics>,
+    /// Settings.
+    pub config: ServerConfig,
+}
+
+impl Services {
+    /// Compacts a trip's log in the background.
+    pub fn spawn_compaction(&self, trip: TripId) {
+        let store = self.store.clone();
+        let metrics = self.metrics.clone();
+        tokio::task::spawn_blocking(move || compact(store.as_ref(), &trip, &metrics));
+    }
+}
+
+fn compact(store: &dyn DocStore, trip: &TripId, metrics: &Metrics) {
+    let started = Instant::now();
+    match store.compact(trip) {
+        Ok(report) if report.folded > 0 => {
+            metrics.compactions_total.inc();
+            tracing::debug!(
+                trip = %trip,
+                folded = report.folded,
+                bytes_before = report.bytes_before,
+                bytes_after = report.bytes_after,
+                ms = started.elapsed().as_millis() as u64,
+                "compacted"
+            );
+        }
+        Ok(_) => {}
+        Err(e) => {
+            metrics.error("compaction");
+            tracing::error!(trip = %trip, error = %e, "compaction failed; the log is kept as it was");
+        }
+    }
+}
+
+/// Builds a trip's document from the store: its snapshot, then its log. Returns the document
+/// and the length of the log. A stored update that does not decode is skipped and reported
+/// (it can only come from an older bug or damaged disk), so one bad record never makes a trip
+/// unreadable.
+pub(crate) fn load_doc(store: &dyn DocStore, trip: &TripId, metrics: &Metrics) -> Result<(Doc, usize), StoreError> {
+    let doc = Doc::new();
+    let Some(stored) = store.load(trip)? else {
+        return Ok((doc, 0));
+    };
+    {
+        let mut txn = doc.transact_mut();
+        for bytes in stored.snapshot.iter().chain(stored.updates.iter()) {
+            let applied = Update::decode_v1(bytes)
+                .map_err(|e| e.to_string())
+                .and_then(|u| txn.apply_update(u).map_err(|e| e.to_string()));
+            if let Err(reason) = applied {
+                metrics.error("stored_update_unreadable");
+                tracing::error!(trip = %trip, %reason, "skipping a stored update that does not apply");
+            }
+        }
+    }
+    Ok((doc, stored.updates.len()))
+}
+
+/// Every loaded room, by trip.
+pub struct Rooms {
+    rooms: DashMap<TripId, Arc<Room>>,
+    services: Arc<Services>,
+    next_conn: AtomicU64,
+}
+
+impl Rooms {
+    /// An empty registry.
+    pub fn new(services: Arc<Services>) -> Rooms {
+        Rooms {
+            rooms: DashMap::new(),
+            services,
+            next_conn: AtomicU64::new(1),
+        }
+    }
+
+    /// The services rooms use.
+    pub fn services(&self) -> &Arc<Services> {
+        &self.services
+    }
+
+    /// A fresh connection id.
+    pub fn next_conn_id(&self) -> ConnId {
+        self.next_conn.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// The room of `trip` if it is loaded.
+    pub fn loaded(&self, trip: &TripId) -> Option<Arc<Room>> {
+        self.rooms.get(trip).map(|r| r.clone())
+    }
+
+    /// Loaded rooms.
+    pub fn all(&self) -> Vec<Arc<Room>> {
+        self.rooms.iter().map(|r| r.clone()).collect()
+    }
+
+    /// **Load**: the room of `trip`, loading its document from the store on first use.
+    pub async fn load(&self, trip: &TripId) -> Result<Arc<Room>, StoreError> {
+        if let Some(room) = self.loaded(trip) {
+            return Ok(room);
+        }
+        let store = self.services.store.clone();
+        let metrics = self.services.metrics.clone();
+        let id = trip.clone();
+        let started = Instant::now();
+        let (doc, log_len) = tokio::task::spawn_blocking(move || load_doc(store.as_ref(), &id, &metrics))
+            .await
+            .expect("load task does not panic")?;
+        // Another request may have loaded it meanwhile: the first one in wins.
+        let room = self
+            .rooms
+            .entry(trip.clone())
+            .or_insert_with(|| {
+                self.services.metrics.doc_loads_total.inc();
+                self.services.metrics.docs_loaded.inc();
+                tracing::debug!(trip = %trip, log_len, ms = started.elapsed().as_millis() as u64, "loaded");
+                Arc::new(Room::new(trip.clone(), doc, log_len, self.services.clone()))
+            })
+            .clone();
+        Ok(room)
+    }
+
+    /// **Unload**: drops rooms nobody has used for `unload_after`, compacting their logs.
+    /// Also expires awareness states that were not renewed in the rooms that stay.
+    pub fn sweep(&self) {
+        let config = &self.services.config;
+        let mut unloaded = Vec::new();
+        for room in self.all() {
+            let mut state = room.lock();
+            if let Some(message) = state.doc.expire_awareness(config.awareness_timeout.as_millis() as u64) {
+                let frame = axum::body::Bytes::from(message);
+                for peer in state.peers.values() {
+                    let _ = peer.offer(frame.clone());
+                }
+            }
+            let idle = state.idle_since.is_some_and(|t| t.elapsed() >= config.unload_after);
+            if idle && state.peers.is_empty() {
+                state.closed = true;
+                drop(state);
+                self.rooms.remove(&room.trip);
+                unloaded.push(room);
+            }
+        }
+        for room in unloaded {
+            self.services.metrics.docs_loaded.dec();
+            self.services.metrics.doc_unloads_total.inc();
+            tracing::debug!(trip = %room.trip, "unloaded");
+            self.services.spawn_compaction(room.trip.clone());
+        }
+    }
+
+    /// **Delete**: closes every connection of `trip`, forgets the room and erases the trip.
+    pub async fn delete(&self, trip: &TripId) -> Result<bool, StoreError> {
+        if let Some((_, room)) = self.rooms.remove(trip) {
+            self.services.metrics.docs_loaded.dec();
+            let mut state = room.lock();
+            state.closed = true;
+            for peer in state.peers.values() {
+                peer.hangup.hang_up(CloseReason::new(4404, "this trip was deleted"));
+            }
+            state.peers.clear();
+        }
+        let store = self.services.store.clone();
+        let id = trip.clone();
+        tokio::task::spawn_blocking(move || store.delete(&id))
+            .await
+            .expect("delete task does not panic")
+    }
+
+    /// **Shutdown**: closes every connection, compacts every loaded trip and flushes.
+    pub async fn shutdown(&self) {
+        let rooms = self.all();
+        for room in &rooms {
+            let mut state = room.lock();
+            state.closed = true;
+            for peer in state.peers.values() {
+                peer.hangup.hang_up(CloseReason::new(1001, "the server is shutting down"));
+            }
+        }
+        self.rooms.clear();
+        let store = self.services.store.clone();
+        let metrics = self.services.metrics.clone();
+        let trips: Vec<TripId> = rooms.iter().map(|r| r.trip.clone()).collect();
+        let _ = tokio::task::spawn_blocking(move || {
+            for trip in &trips {
+                compact(store.as_ref(), trip, &metrics);
+            }
+        })
+        .await;
+        if let Err(e) = self.services.commit.flush().await {
+            tracing::error!(error = %e, "final flush failed");
+        }
+    }
+}

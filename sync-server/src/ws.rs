@@ -1,0 +1,208 @@
+//! The WebSocket endpoint `/sync/{tripId}`: one reader loop and one writer task per connection.
+//!
+//! The reader feeds binary frames to the room (which runs the protocol state machine); the
+//! writer drains the connection's bounded outbox into the socket, sends keep-alive pings, and
+//! sends the close frame when anyone hangs up (the room, the reader, the server's shutdown).
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
+use futures_util::stream::{SplitSink, SplitStream};
+use futures_util::{SinkExt, StreamExt};
+use persistence::TripId;
+use tokio::sync::mpsc;
+use tracing::Instrument;
+
+use crate::app::AppState;
+use crate::http_error::ApiError;
+use crate::protocol::{messages, DocConnection};
+use crate::room::{CloseReason, ConnId, Hangup, Peer, ReceiveError, Room};
+
+/// `GET /sync/{tripId}`: upgrades to a WebSocket speaking the y-protocols.
+pub async fn sync_handler(
+    Path(trip): Path<String>,
+    State(app): State<AppState>,
+    upgrade: WebSocketUpgrade,
+) -> Result<Response, ApiError> {
+    let trip = TripId::parse(&trip).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let limit = app.config().max_message_bytes;
+    Ok(upgrade
+        .max_message_size(limit)
+        .max_frame_size(limit)
+        // Small buffers keep idle connections cheap; they grow for large messages.
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(0)
+        .on_upgrade(move |socket| {
+            let conn = app.rooms.next_conn_id();
+            let span = tracing::info_span!("conn", id = conn, trip = %trip);
+            run_connection(app, trip, conn, socket).instrument(span)
+        })
+        .into_response())
+}
+
+async fn run_connection(app: AppState, trip: TripId, conn: ConnId, socket: WebSocket) {
+    let metrics = app.metrics().clone();
+    metrics.connections.inc();
+    metrics.connections_total.inc();
+    tracing::debug!("connected");
+
+    let (outbox, outbox_rx) = mpsc::channel::<Bytes>(app.config().outbox_frames);
+    let hangup = Arc::new(Hangup::default());
+    let peer = Peer {
+        outbox,
+        hangup: hangup.clone(),
+    };
+    let mut session = DocConnection::new(true);
+    let (sink, stream) = socket.split();
+    let writer = tokio::spawn(
+        write_loop(app.clone(), sink, outbox_rx, hangup.clone()).instrument(tracing::Span::current()),
+    );
+
+    match join(&app, &trip, conn, peer.clone(), &session).await {
+        Some(room) => {
+            read_loop(&app, &room, conn, &mut session, stream, &peer).await;
+            room.leave(conn, &mut session);
+        }
+        None => hangup.hang_up(CloseReason::new(1011, "the trip could not be loaded")),
+    }
+    // The reader is done; make sure the writer ends too, and give it a moment to say why.
+    hangup.hang_up(CloseReason::new(1000, "bye"));
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(2), writer).await;
+    metrics.connections.dec();
+    tracing::debug!(reason = ?hangup.reason(), "disconnected");
+}
+
+/// Joins the trip's room, looking it up again if it was unloaded in between.
+async fn join(app: &AppState, trip: &TripId, conn: ConnId, peer: Peer, session: &DocConnection) -> Option<Arc<Room>> {
+    for _ in 0..100 {
+        let room = match app.rooms.load(trip).await {
+            Ok(room) => room,
+            Err(e) => {
+                app.metrics().error("storage");
+                tracing::error!(error = %e, "could not load the trip");
+                return None;
+            }
+        };
+        if room.join(conn, peer.clone(), session).is_ok() {
+            return Some(room);
+        }
+        tokio::task::yield_now().await;
+    }
+    None
+}
+
+async fn read_loop(
+    app: &AppState,
+    room: &Arc<Room>,
+    conn: ConnId,
+    session: &mut DocConnection,
+    mut stream: SplitStream<WebSocket>,
+    peer: &Peer,
+) {
+    let metrics = app.metrics();
+    let dead_after = app.config().dead_after;
+    // Group-commit ticket of the newest update this connection sent: "saved?" waits for it.
+    let mut last_ticket = 0u64;
+    let hang_up = |code: u16, reason: String, kind: &str| {
+        metrics.error(kind);
+        tracing::info!(code, %reason, "closing the connection");
+        peer.hangup.hang_up(CloseReason::new(code, reason));
+    };
+    loop {
+        let next = tokio::select! {
+            _ = peer.hangup.requested() => return,
+            _ = app.shutdown.cancelled() => {
+                peer.hangup.hang_up(CloseReason::new(1001, "the server is shutting down"));
+                return;
+            }
+            next = tokio::time::timeout(dead_after, stream.next()) => next,
+        };
+        let message = match next {
+            Err(_elapsed) => return hang_up(1001, "no sign of life (keep-alive timed out)".into(), "dead_connection"),
+            Ok(None) => return,
+            Ok(Some(Err(e))) => {
+                let text = e.to_string();
+                if text.contains("too long") || text.contains("Space limit") || text.contains("size") {
+                    return hang_up(1009, format!("message too big: the limit is {} bytes", app.config().max_message_bytes), "message_too_big");
+                }
+                return hang_up(1002, format!("websocket error: {text}"), "websocket_error");
+            }
+            Ok(Some(Ok(message))) => message,
+        };
+        match message {
+            Message::Binary(frame) => {
+                metrics.bytes_in_total.inc_by(frame.len() as u64);
+                match room.receive(conn, session, &frame) {
+                    Ok(received) => {
+                        last_ticket = received.persisted.unwrap_or(last_ticket);
+                        for n in received.saved_questions {
+                            answer_when_saved(app, last_ticket, n, peer.clone());
+                        }
+                    }
+                    Err(ReceiveError::Protocol(e)) => return hang_up(e.close_code(), e.to_string(), e.kind()),
+                    Err(ReceiveError::Storage(_)) => return, // already counted, logged and hung up
+                }
+            }
+            Message::Text(_) => {
+                return hang_up(1003, "text frames are not supported: send binary y-protocols messages".into(), "text_frame")
+            }
+            Message::Close(_) => return,
+            Message::Ping(_) | Message::Pong(_) => {}
+        }
+    }
+}
+
+fn answer_when_saved(app: &AppState, ticket: u64, n: u64, peer: Peer) {
+    let commit = app.rooms.services().commit.clone();
+    tokio::spawn(async move {
+        commit.wait(ticket).await;
+        // A full outbox here means the connection is being closed as too slow anyway.
+        let _ = peer.outbox.try_send(Bytes::from(messages::saved(n)));
+    });
+}
+
+async fn write_loop(
+    app: AppState,
+    mut sink: SplitSink<WebSocket, Message>,
+    mut outbox: mpsc::Receiver<Bytes>,
+    hangup: Arc<Hangup>,
+) {
+    let mut ping = tokio::time::interval(app.config().ping_interval);
+    ping.tick().await;
+    loop {
+        let message = tokio::select! {
+            biased;
+            _ = hangup.requested() => break,
+            frame = outbox.recv() => match frame {
+                Some(frame) => Message::Binary(frame),
+                None => break,
+            },
+            _ = ping.tick() => Message::Ping(Bytes::new()),
+        };
+        tokio::select! {
+            biased;
+            _ = hangup.requested() => break,
+            sent = sink.send(message) => if sent.is_err() {
+                hangup.hang_up(CloseReason::new(1006, "socket error"));
+                return;
+            },
+        }
+    }
+    if let Some(reason) = hangup.reason() {
+        if reason.code != 1006 {
+            let frame = CloseFrame {
+                code: reason.code,
+                reason: reason.reason.clone().into(),
+            };
+            let _ = tokio::time::timeout(
+                std::time::Duration::from_secs(1),
+                sink.send(Message::Close(Some(frame))),
+            )
+            .await;
+        }
+    }
+    let _ = sink.close().await;
+}
