@@ -57,7 +57,8 @@ export async function startServer ({ dataDir = tempDataDir(), port = 0, env = {}
     proc.stdout.on('data', onData)
     proc.stderr.on('data', onData)
     exited.then(({ code, signal }) => reject(new Error(`caravan exited early (${code ?? signal}):\n${output}`)))
-    setTimeout(() => reject(new Error(`caravan did not start:\n${output}`)), 15000)
+    const timer = setTimeout(() => reject(new Error(`caravan did not start:\n${output}`)), 15000)
+    timer.unref()
   })
   const http = `http://${address}`
   await waitFor(async () => (await fetch(`${http}/healthz`).catch(() => null))?.ok, { what: 'healthz' })
@@ -110,6 +111,7 @@ export function waitForSync (provider, timeoutMs = 5000) {
 export function closeClients (...clients) {
   for (const c of clients) {
     c.provider.destroy()
+    c.provider.awareness.destroy()
     c.doc.destroy()
   }
 }
