@@ -7,6 +7,7 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
@@ -25,9 +26,11 @@ use crate::room::{CloseReason, ConnId, Hangup, Peer, ReceiveError, Room};
 pub async fn sync_handler(
     Path(trip): Path<String>,
     State(app): State<AppState>,
-    upgrade: WebSocketUpgrade,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
+    // The trip id first: a bad one is a 400 whether or not the request is an upgrade.
     let trip = TripId::parse(&trip).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let upgrade = upgrade.map_err(|e| ApiError::bad_request(format!("{e}: connect with a WebSocket client")))?;
     let limit = app.config().max_message_bytes;
     Ok(upgrade
         .max_message_size(limit)
