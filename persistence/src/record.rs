@@ -54,13 +54,18 @@ pub(crate) fn encode<T: Serialize>(value: &T) -> Vec<u8> {
     out
 }
 
-pub(crate) fn decode<T: for<'de> Deserialize<'de>>(trip: &str, bytes: &[u8]) -> Result<T, StoreError> {
+pub(crate) fn decode<T: for<'de> Deserialize<'de>>(
+    trip: &str,
+    bytes: &[u8],
+) -> Result<T, StoreError> {
     let corrupt = |reason: String| StoreError::CorruptRecord {
         trip: trip.to_owned(),
         reason,
     };
     match bytes.split_first() {
-        Some((&FORMAT_PLAIN, body)) => rmp_serde::from_slice(body).map_err(|e| corrupt(e.to_string())),
+        Some((&FORMAT_PLAIN, body)) => {
+            rmp_serde::from_slice(body).map_err(|e| corrupt(e.to_string()))
+        }
         Some((other, _)) => Err(corrupt(format!("unknown record format {other}"))),
         None => Err(corrupt("empty record".into())),
     }

@@ -61,7 +61,9 @@ impl SledStore {
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
         trip.hash(&mut hasher);
         let stripe = &self.trip_locks[hasher.finish() as usize % TRIP_LOCK_STRIPES];
-        stripe.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        stripe
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Bytes the database occupies on disk.

@@ -15,7 +15,8 @@ pub struct StoredDoc {
 impl StoredDoc {
     /// Bytes held by the snapshot and the log together.
     pub fn byte_len(&self) -> usize {
-        self.snapshot.as_ref().map_or(0, Vec::len) + self.updates.iter().map(Vec::len).sum::<usize>()
+        self.snapshot.as_ref().map_or(0, Vec::len)
+            + self.updates.iter().map(Vec::len).sum::<usize>()
     }
 }
 

@@ -76,7 +76,16 @@ mod tests {
 
     #[test]
     fn refuses_dangerous_ids() {
-        for bad in ["", ".hidden", "a/b", "a\0b", "ä", "a b", "..", &"x".repeat(129)] {
+        for bad in [
+            "",
+            ".hidden",
+            "a/b",
+            "a\0b",
+            "ä",
+            "a b",
+            "..",
+            &"x".repeat(129),
+        ] {
             assert!(TripId::parse(bad).is_err(), "{bad:?}");
         }
     }

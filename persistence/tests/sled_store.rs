@@ -43,7 +43,8 @@ fn rebuild(stored: &StoredDoc) -> Doc {
     {
         let mut txn = doc.transact_mut();
         if let Some(snapshot) = &stored.snapshot {
-            txn.apply_update(Update::decode_v1(snapshot).unwrap()).unwrap();
+            txn.apply_update(Update::decode_v1(snapshot).unwrap())
+                .unwrap();
         }
         for u in &stored.updates {
             txn.apply_update(Update::decode_v1(u).unwrap()).unwrap();
@@ -160,7 +161,12 @@ fn trips_are_isolated_listed_and_deleted() {
     assert!(store.delete(&a).unwrap());
     assert!(store.load(&a).unwrap().is_none());
     same_content(&dab, &rebuild(&store.load(&ab).unwrap().unwrap()));
-    let ids: Vec<_> = store.list().unwrap().into_iter().map(|t| t.id.to_string()).collect();
+    let ids: Vec<_> = store
+        .list()
+        .unwrap()
+        .into_iter()
+        .map(|t| t.id.to_string())
+        .collect();
     assert_eq!(ids, ["a-b", "z"]);
 }
 

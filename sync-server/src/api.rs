@@ -70,7 +70,8 @@ fn decode_state_vector(text: &str) -> Result<StateVector, ApiError> {
         .or_else(|_| URL_SAFE.decode(&text))
         .or_else(|_| URL_SAFE_NO_PAD.decode(&text))
         .map_err(|_| ApiError::bad_request("sv is not base64"))?;
-    StateVector::decode_v1(&bytes).map_err(|e| ApiError::bad_request(format!("sv is not a state vector: {e}")))
+    StateVector::decode_v1(&bytes)
+        .map_err(|e| ApiError::bad_request(format!("sv is not a state vector: {e}")))
 }
 
 /// `GET /api/trips/{id}/update[?sv=...]`: the trip as one binary Yjs update (lib0 v1).
@@ -99,7 +100,9 @@ pub async fn post_update(
 ) -> Result<Response, ApiError> {
     let trip = trip_id(&id)?;
     if body.is_empty() {
-        return Err(ApiError::bad_request("the body must be a binary Yjs update (lib0 v1)"));
+        return Err(ApiError::bad_request(
+            "the body must be a binary Yjs update (lib0 v1)",
+        ));
     }
     let room = app.rooms.load(&trip).await?;
     let ticket = match room.apply_update(&body, "rest") {
@@ -117,7 +120,10 @@ pub async fn post_update(
 }
 
 /// `DELETE /api/trips/{id}`: closes the trip's connections and erases it.
-pub async fn delete_trip(Path(id): Path<String>, State(app): State<AppState>) -> Result<StatusCode, ApiError> {
+pub async fn delete_trip(
+    Path(id): Path<String>,
+    State(app): State<AppState>,
+) -> Result<StatusCode, ApiError> {
     let trip = trip_id(&id)?;
     if app.rooms.delete(&trip).await? {
         Ok(StatusCode::NO_CONTENT)

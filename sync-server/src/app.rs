@@ -62,9 +62,13 @@ impl AppState {
     /// Whether the store answers a read.
     pub async fn store_answers(&self) -> Result<(), StoreError> {
         let store = self.store().clone();
-        tokio::task::spawn_blocking(move || store.load(&TripId::parse("readyz-probe").expect("valid id")).map(|_| ()))
-            .await
-            .unwrap_or_else(|_| Ok(()))
+        tokio::task::spawn_blocking(move || {
+            store
+                .load(&TripId::parse("readyz-probe").expect("valid id"))
+                .map(|_| ())
+        })
+        .await
+        .unwrap_or_else(|_| Ok(()))
     }
 }
 
@@ -91,8 +95,12 @@ pub fn router(app: AppState) -> Router {
 pub async fn serve(config: ServerConfig) -> anyhow::Result<()> {
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating the data directory {}", config.data_dir.display()))?;
-    let store = SledStore::open(&config.data_dir)
-        .with_context(|| format!("opening the store in {} (is another caravan using it?)", config.data_dir.display()))?;
+    let store = SledStore::open(&config.data_dir).with_context(|| {
+        format!(
+            "opening the store in {} (is another caravan using it?)",
+            config.data_dir.display()
+        )
+    })?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("listening on {}", config.listen))?;

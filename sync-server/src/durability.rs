@@ -64,7 +64,9 @@ impl GroupCommit {
         tokio::task::spawn_blocking(move || store.flush())
             .await
             .expect("flush task does not panic")?;
-        self.metrics.flush_seconds.observe(started.elapsed().as_secs_f64());
+        self.metrics
+            .flush_seconds
+            .observe(started.elapsed().as_secs_f64());
         self.durable.send_if_modified(|d| {
             let moved = target > *d;
             *d = (*d).max(target);

@@ -10,7 +10,11 @@ use persistence::{DocStore, SledStore};
 use sync_server::config::ServerConfig;
 
 #[derive(Parser)]
-#[command(name = "caravan", version, about = "Caravan: a real-time collaboration server for trip planning")]
+#[command(
+    name = "caravan",
+    version,
+    about = "Caravan: a real-time collaboration server for trip planning"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -89,7 +93,9 @@ fn main() -> anyhow::Result<()> {
         .with_target(false)
         .init();
     let cli = Cli::parse();
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     match cli.command {
         Command::Serve(args) => runtime.block_on(sync_server::app::serve(args.into_config())),
         Command::Compact { data } => {

@@ -1,7 +1,8 @@
 //! Prometheus metrics, served as text at `/metrics`.
 
 use prometheus::{
-    Encoder, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
+    Encoder, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, Opts, Registry,
+    TextEncoder,
 };
 
 /// Every metric the server keeps. Names start with `caravan_`.
@@ -39,12 +40,16 @@ impl Metrics {
         let registry = Registry::new();
         let gauge = |name: &str, help: &str| {
             let g = IntGauge::new(name, help).expect("valid metric");
-            registry.register(Box::new(g.clone())).expect("unique metric");
+            registry
+                .register(Box::new(g.clone()))
+                .expect("unique metric");
             g
         };
         let counter = |name: &str, help: &str| {
             let c = IntCounter::new(name, help).expect("valid metric");
-            registry.register(Box::new(c.clone())).expect("unique metric");
+            registry
+                .register(Box::new(c.clone()))
+                .expect("unique metric");
             c
         };
         let flush_seconds = Histogram::with_opts(
@@ -52,30 +57,54 @@ impl Metrics {
                 "caravan_persist_flush_seconds",
                 "Time a group-commit flush of the store takes",
             )
-            .buckets(vec![0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0]),
+            .buckets(vec![
+                0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
+            ]),
         )
         .expect("valid metric");
-        registry.register(Box::new(flush_seconds.clone())).expect("unique metric");
+        registry
+            .register(Box::new(flush_seconds.clone()))
+            .expect("unique metric");
         let errors_total = IntCounterVec::new(
             Opts::new("caravan_errors_total", "Errors and refusals, by kind"),
             &["kind"],
         )
         .expect("valid metric");
-        registry.register(Box::new(errors_total.clone())).expect("unique metric");
+        registry
+            .register(Box::new(errors_total.clone()))
+            .expect("unique metric");
         Metrics {
             connections: gauge("caravan_connections", "Open WebSocket connections"),
-            connections_total: counter("caravan_connections_total", "WebSocket connections accepted"),
-            docs_loaded: gauge("caravan_docs_loaded", "Trip documents loaded in memory (rooms)"),
+            connections_total: counter(
+                "caravan_connections_total",
+                "WebSocket connections accepted",
+            ),
+            docs_loaded: gauge(
+                "caravan_docs_loaded",
+                "Trip documents loaded in memory (rooms)",
+            ),
             doc_loads_total: counter("caravan_doc_loads_total", "Documents loaded from the store"),
-            doc_unloads_total: counter("caravan_doc_unloads_total", "Documents unloaded from memory"),
+            doc_unloads_total: counter(
+                "caravan_doc_unloads_total",
+                "Documents unloaded from memory",
+            ),
             updates_in_total: counter("caravan_updates_in_total", "Updates received and applied"),
             updates_out_total: counter(
                 "caravan_updates_out_total",
                 "Updates sent to clients, one per receiving connection",
             ),
-            bytes_in_total: counter("caravan_bytes_in_total", "Bytes of WebSocket messages received"),
-            bytes_out_total: counter("caravan_bytes_out_total", "Bytes of WebSocket messages sent"),
-            compactions_total: counter("caravan_compactions_total", "Log compactions into snapshots"),
+            bytes_in_total: counter(
+                "caravan_bytes_in_total",
+                "Bytes of WebSocket messages received",
+            ),
+            bytes_out_total: counter(
+                "caravan_bytes_out_total",
+                "Bytes of WebSocket messages sent",
+            ),
+            compactions_total: counter(
+                "caravan_compactions_total",
+                "Log compactions into snapshots",
+            ),
             flush_seconds,
             errors_total,
             registry,

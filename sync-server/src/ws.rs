@@ -30,7 +30,8 @@ pub async fn sync_handler(
 ) -> Result<Response, ApiError> {
     // The trip id first: a bad one is a 400 whether or not the request is an upgrade.
     let trip = TripId::parse(&trip).map_err(|e| ApiError::bad_request(e.to_string()))?;
-    let upgrade = upgrade.map_err(|e| ApiError::bad_request(format!("{e}: connect with a WebSocket client")))?;
+    let upgrade = upgrade
+        .map_err(|e| ApiError::bad_request(format!("{e}: connect with a WebSocket client")))?;
     let limit = app.config().max_message_bytes;
     Ok(upgrade
         .max_message_size(limit)
@@ -61,7 +62,8 @@ async fn run_connection(app: AppState, trip: TripId, conn: ConnId, socket: WebSo
     let mut session = DocConnection::new(true);
     let (sink, stream) = socket.split();
     let writer = tokio::spawn(
-        write_loop(app.clone(), sink, outbox_rx, hangup.clone()).instrument(tracing::Span::current()),
+        write_loop(app.clone(), sink, outbox_rx, hangup.clone())
+            .instrument(tracing::Span::current()),
     );
 
     match join(&app, &trip, conn, peer.clone(), &session).await {
@@ -79,7 +81,13 @@ async fn run_connection(app: AppState, trip: TripId, conn: ConnId, socket: WebSo
 }
 
 /// Joins the trip's room, looking it up again if it was unloaded in between.
-async fn join(app: &AppState, trip: &TripId, conn: ConnId, peer: Peer, session: &DocConnection) -> Option<Arc<Room>> {
+async fn join(
+    app: &AppState,
+    trip: &TripId,
+    conn: ConnId,
+    peer: Peer,
+    session: &DocConnection,
+) -> Option<Arc<Room>> {
     for _ in 0..100 {
         let room = match app.rooms.load(trip).await {
             Ok(room) => room,
@@ -124,12 +132,28 @@ async fn read_loop(
             next = tokio::time::timeout(dead_after, stream.next()) => next,
         };
         let message = match next {
-            Err(_elapsed) => return hang_up(1001, "no sign of life (keep-alive timed out)".into(), "dead_connection"),
+            Err(_elapsed) => {
+                return hang_up(
+                    1001,
+                    "no sign of life (keep-alive timed out)".into(),
+                    "dead_connection",
+                )
+            }
             Ok(None) => return,
             Ok(Some(Err(e))) => {
                 let text = e.to_string();
-                if text.contains("too long") || text.contains("Space limit") || text.contains("size") {
-                    return hang_up(1009, format!("message too big: the limit is {} bytes", app.config().max_message_bytes), "message_too_big");
+                if text.contains("too long")
+                    || text.contains("Space limit")
+                    || text.contains("size")
+                {
+                    return hang_up(
+                        1009,
+                        format!(
+                            "message too big: the limit is {} bytes",
+                            app.config().max_message_bytes
+                        ),
+                        "message_too_big",
+                    );
                 }
                 return hang_up(1002, format!("websocket error: {text}"), "websocket_error");
             }
@@ -145,12 +169,18 @@ async fn read_loop(
                             answer_when_saved(app, last_ticket, n, peer.clone());
                         }
                     }
-                    Err(ReceiveError::Protocol(e)) => return hang_up(e.close_code(), e.to_string(), e.kind()),
+                    Err(ReceiveError::Protocol(e)) => {
+                        return hang_up(e.close_code(), e.to_string(), e.kind())
+                    }
                     Err(ReceiveError::Storage(_)) => return, // already counted, logged and hung up
                 }
             }
             Message::Text(_) => {
-                return hang_up(1003, "text frames are not supported: send binary y-protocols messages".into(), "text_frame")
+                return hang_up(
+                    1003,
+                    "text frames are not supported: send binary y-protocols messages".into(),
+                    "text_frame",
+                )
             }
             Message::Close(_) => return,
             Message::Ping(_) | Message::Pong(_) => {}

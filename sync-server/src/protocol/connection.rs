@@ -69,7 +69,9 @@ impl RoomDoc {
         match outcome {
             Ok(Ok(())) => Ok(()),
             Ok(Err(e)) => Err(ProtocolError::ApplyFailed(e.to_string())),
-            Err(_) => Err(ProtocolError::ApplyFailed("the update is inconsistent".into())),
+            Err(_) => Err(ProtocolError::ApplyFailed(
+                "the update is inconsistent".into(),
+            )),
         }
     }
 
@@ -90,7 +92,10 @@ impl RoomDoc {
         for &client in clients {
             self.awareness.remove_state(client);
         }
-        let update = self.awareness.update_with_clients(clients.iter().copied()).ok()?;
+        let update = self
+            .awareness
+            .update_with_clients(clients.iter().copied())
+            .ok()?;
         Some(messages::awareness(&update))
     }
 
@@ -100,7 +105,9 @@ impl RoomDoc {
         let stale: Vec<ClientID> = self
             .awareness
             .iter()
-            .filter(|(_, state)| state.data.is_some() && now.saturating_sub(state.last_updated) >= max_age_ms)
+            .filter(|(_, state)| {
+                state.data.is_some() && now.saturating_sub(state.last_updated) >= max_age_ms
+            })
             .map(|(client, _)| client)
             .collect();
         self.remove_awareness(&stale)
@@ -108,10 +115,15 @@ impl RoomDoc {
 
     /// The whole document as one lib0 v1 update.
     pub fn encode_state(&self) -> Vec<u8> {
-        self.doc().transact().encode_state_as_update_v1(&StateVector::default())
+        self.doc()
+            .transact()
+            .encode_state_as_update_v1(&StateVector::default())
     }
 
-    fn apply_awareness(&mut self, update: yrs::sync::AwarenessUpdate) -> Option<(Vec<ClientID>, Vec<ClientID>)> {
+    fn apply_awareness(
+        &mut self,
+        update: yrs::sync::AwarenessUpdate,
+    ) -> Option<(Vec<ClientID>, Vec<ClientID>)> {
         let summary = self.awareness.apply_update_summary(update).ok()??;
         let mut present = summary.added;
         present.extend(summary.updated);

@@ -43,13 +43,17 @@ fn client_with_text(text: &str) -> (Doc, Vec<u8>) {
     let doc = Doc::new();
     let t = doc.get_or_insert_text("notes");
     t.push(&mut doc.transact_mut(), text);
-    let update = doc.transact().encode_state_as_update_v1(&StateVector::default());
+    let update = doc
+        .transact()
+        .encode_state_as_update_v1(&StateVector::default());
     (doc, update)
 }
 
 fn text_of(doc: &Doc) -> String {
     let txn = doc.transact();
-    txn.get_text("notes").map(|t| t.get_string(&txn)).unwrap_or_default()
+    txn.get_text("notes")
+        .map(|t| t.get_string(&txn))
+        .unwrap_or_default()
 }
 
 fn room() -> RoomDoc {
@@ -196,7 +200,10 @@ fn awareness_not_renewed_expires() {
     now.fetch_add(20_000, Ordering::SeqCst);
     conn.handle_frame(&mut room, &awareness_frame(&bob, "{}"), &mut effects)
         .unwrap();
-    assert!(room.expire_awareness(30_000).is_none(), "nothing is 30 s old yet");
+    assert!(
+        room.expire_awareness(30_000).is_none(),
+        "nothing is 30 s old yet"
+    );
     now.fetch_add(15_000, Ordering::SeqCst);
     let message = room.expire_awareness(30_000).expect("alice expired");
     let Message::Awareness(update) = decode_one(&message) else {
@@ -226,7 +233,12 @@ fn saved_question_becomes_an_ack_effect() {
     let reply = messages::saved(42);
     let mut cursor = Cursor::new(&reply);
     assert_eq!(cursor.read_var::<u8>().unwrap(), messages::MSG_SAVED);
-    assert_eq!(Cursor::new(cursor.read_buf().unwrap()).read_var::<u64>().unwrap(), 42);
+    assert_eq!(
+        Cursor::new(cursor.read_buf().unwrap())
+            .read_var::<u64>()
+            .unwrap(),
+        42
+    );
 }
 
 #[test]
@@ -239,15 +251,39 @@ fn hostile_frames_are_refused_and_leave_the_document_alone() {
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
         ("empty frame", vec![], "empty_frame"),
         ("truncated varint", vec![0x80], "malformed_message"),
-        ("truncated payload", vec![0, 2, 10, 1, 2], "malformed_message"),
+        (
+            "truncated payload",
+            vec![0, 2, 10, 1, 2],
+            "malformed_message",
+        ),
         ("unknown sync type", vec![0, 9, 0], "malformed_message"),
         ("unknown message type", vec![57, 0], "unknown_message_type"),
-        ("garbage update", vec![0, 2, 4, 1, 0xff, 0xff, 0xff], "invalid_update"),
+        (
+            "garbage update",
+            vec![0, 2, 4, 1, 0xff, 0xff, 0xff],
+            "invalid_update",
+        ),
         // Declares 2^28 clients in a 5-byte payload.
-        ("count bomb", vec![0, 2, 5, 0x80, 0x80, 0x80, 0x80, 0x01], "invalid_update"),
-        ("awareness count bomb", vec![1, 5, 0xff, 0xff, 0xff, 0xff, 0x0f], "invalid_awareness"),
-        ("awareness garbage", vec![1, 3, 1, 5, 9], "invalid_awareness"),
-        ("bad state vector", vec![0, 0, 3, 5, 1, 1], "malformed_message"),
+        (
+            "count bomb",
+            vec![0, 2, 5, 0x80, 0x80, 0x80, 0x80, 0x01],
+            "invalid_update",
+        ),
+        (
+            "awareness count bomb",
+            vec![1, 5, 0xff, 0xff, 0xff, 0xff, 0x0f],
+            "invalid_awareness",
+        ),
+        (
+            "awareness garbage",
+            vec![1, 3, 1, 5, 9],
+            "invalid_awareness",
+        ),
+        (
+            "bad state vector",
+            vec![0, 0, 3, 5, 1, 1],
+            "malformed_message",
+        ),
         ("trailing garbage", vec![3, 0x80], "malformed_message"),
     ];
     for (name, frame, kind) in cases {
@@ -258,7 +294,9 @@ fn hostile_frames_are_refused_and_leave_the_document_alone() {
         assert_eq!(err.kind(), kind, "{name}: {err}");
         assert!(!err.to_string().is_empty());
         assert!(
-            effects.iter().all(|e| !matches!(e, Effect::Persist(_) | Effect::Broadcast(_))),
+            effects
+                .iter()
+                .all(|e| !matches!(e, Effect::Persist(_) | Effect::Broadcast(_))),
             "{name}: {effects:?}"
         );
         assert_eq!(room.encode_state(), before, "{name} changed the document");
@@ -267,7 +305,9 @@ fn hostile_frames_are_refused_and_leave_the_document_alone() {
     let doc = Doc::new();
     doc.get_or_insert_map("meta")
         .insert(&mut doc.transact_mut(), "title", "Alps");
-    let update = doc.transact().encode_state_as_update_v1(&StateVector::default());
+    let update = doc
+        .transact()
+        .encode_state_as_update_v1(&StateVector::default());
     let mut effects = Vec::new();
     DocConnection::new(true)
         .handle_frame(&mut room, &messages::sync_update(&update), &mut effects)

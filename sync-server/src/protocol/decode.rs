@@ -25,7 +25,10 @@ pub enum Incoming<'a> {
     /// Sync step 2 or an update: `raw` is the lib0 v1 update as sent.
     Update { update: Update, raw: &'a [u8] },
     /// An awareness update; `raw` is the whole message, ready to relay as it is.
-    Awareness { update: AwarenessUpdate, raw: &'a [u8] },
+    Awareness {
+        update: AwarenessUpdate,
+        raw: &'a [u8],
+    },
     /// "Send me every awareness state."
     AwarenessQuery,
     /// An auth message. Clients have no business sending one; it is ignored.
@@ -60,7 +63,9 @@ pub fn decode_frame(frame: &[u8]) -> Result<Vec<Incoming<'_>>, ProtocolError> {
                         }
                     }
                     other => {
-                        return Err(ProtocolError::Malformed(format!("unknown sync message type {other}")))
+                        return Err(ProtocolError::Malformed(format!(
+                            "unknown sync message type {other}"
+                        )))
                     }
                 }
             }
@@ -110,7 +115,10 @@ fn check_count(payload: &[u8], min_item_len: usize) -> Result<(), String> {
     let count: u64 = cursor.read_var().map_err(|e| e.to_string())?;
     let room = (payload.len() - cursor.next) / min_item_len;
     if count > room as u64 {
-        return Err(format!("declares {count} entries in {} bytes", payload.len()));
+        return Err(format!(
+            "declares {count} entries in {} bytes",
+            payload.len()
+        ));
     }
     Ok(())
 }
@@ -123,7 +131,9 @@ fn read_slice<'a>(frame: &'a [u8], cursor: &mut Cursor<'_>) -> Result<&'a [u8], 
         .ok()
         .and_then(|len| start.checked_add(len))
         .filter(|&end| end <= frame.len())
-        .ok_or_else(|| ProtocolError::Malformed(format!("message declares {len} bytes, frame has fewer")))?;
+        .ok_or_else(|| {
+            ProtocolError::Malformed(format!("message declares {len} bytes, frame has fewer"))
+        })?;
     cursor.next = end;
     Ok(&frame[start..end])
 }

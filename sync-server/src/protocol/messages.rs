@@ -4,7 +4,9 @@
 //! and above (see `docs/protocol.md`).
 
 use yrs::encoding::write::Write;
-use yrs::sync::protocol::{MSG_AWARENESS, MSG_SYNC, MSG_SYNC_STEP_1, MSG_SYNC_STEP_2, MSG_SYNC_UPDATE};
+use yrs::sync::protocol::{
+    MSG_AWARENESS, MSG_SYNC, MSG_SYNC_STEP_1, MSG_SYNC_STEP_2, MSG_SYNC_UPDATE,
+};
 use yrs::sync::AwarenessUpdate;
 use yrs::updates::encoder::Encode;
 use yrs::StateVector;

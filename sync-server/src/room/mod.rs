@@ -92,7 +92,12 @@ impl Room {
     }
 
     /// Adds a connection and sends it the opening messages (sync step 1, awareness).
-    pub fn join(&self, conn: ConnId, peer: Peer, session: &DocConnection) -> Result<(), RoomClosed> {
+    pub fn join(
+        &self,
+        conn: ConnId,
+        peer: Peer,
+        session: &DocConnection,
+    ) -> Result<(), RoomClosed> {
         let mut state = self.lock();
         if state.closed {
             return Err(RoomClosed);
@@ -216,7 +221,10 @@ impl Room {
                     if frame.first() == Some(&0) {
                         services.metrics.updates_out_total.inc_by(sent);
                     }
-                    services.metrics.bytes_out_total.inc_by(sent * frame.len() as u64);
+                    services
+                        .metrics
+                        .bytes_out_total
+                        .inc_by(sent * frame.len() as u64);
                 }
                 Effect::Persist(update) => {
                     let meta = UpdateMeta {
@@ -232,7 +240,10 @@ impl Room {
                         tracing::error!(trip = %self.trip, error = %e, "could not append an update");
                         // Nothing after a failed save is relayed: stop here.
                         if let Some(peer) = state.peers.get(&conn) {
-                            peer.hangup.hang_up(CloseReason::new(1011, "the server could not save your change"));
+                            peer.hangup.hang_up(CloseReason::new(
+                                1011,
+                                "the server could not save your change",
+                            ));
                         }
                         return Err(e);
                     }
@@ -265,13 +276,19 @@ impl Room {
     /// (which was not stored).
     fn reload(&self, state: &mut RoomState) {
         self.services.metrics.error("doc_reloaded");
-        match registry::load_doc(self.services.store.as_ref(), &self.trip, &self.services.metrics) {
+        match registry::load_doc(
+            self.services.store.as_ref(),
+            &self.trip,
+            &self.services.metrics,
+        ) {
             Ok((doc, log_len)) => {
                 tracing::warn!(trip = %self.trip, "reloaded the document from the store after a failed update");
                 state.doc = RoomDoc::new(doc);
                 state.log_len = log_len;
             }
-            Err(e) => tracing::error!(trip = %self.trip, error = %e, "could not reload the document"),
+            Err(e) => {
+                tracing::error!(trip = %self.trip, error = %e, "could not reload the document")
+            }
         }
     }
 }

@@ -64,7 +64,11 @@ fn compact(store: &dyn DocStore, trip: &TripId, metrics: &Metrics) {
 /// and the length of the log. A stored update that does not decode is skipped and reported
 /// (it can only come from an older bug or damaged disk), so one bad record never makes a trip
 /// unreadable.
-pub(crate) fn load_doc(store: &dyn DocStore, trip: &TripId, metrics: &Metrics) -> Result<(Doc, usize), StoreError> {
+pub(crate) fn load_doc(
+    store: &dyn DocStore,
+    trip: &TripId,
+    metrics: &Metrics,
+) -> Result<(Doc, usize), StoreError> {
     let doc = Doc::new();
     let Some(stored) = store.load(trip)? else {
         return Ok((doc, 0));
@@ -130,9 +134,10 @@ impl Rooms {
         let metrics = self.services.metrics.clone();
         let id = trip.clone();
         let started = Instant::now();
-        let (doc, log_len) = tokio::task::spawn_blocking(move || load_doc(store.as_ref(), &id, &metrics))
-            .await
-            .expect("load task does not panic")?;
+        let (doc, log_len) =
+            tokio::task::spawn_blocking(move || load_doc(store.as_ref(), &id, &metrics))
+                .await
+                .expect("load task does not panic")?;
         // Another request may have loaded it meanwhile: the first one in wins.
         let room = self
             .rooms
@@ -154,13 +159,18 @@ impl Rooms {
         let mut unloaded = Vec::new();
         for room in self.all() {
             let mut state = room.lock();
-            if let Some(message) = state.doc.expire_awareness(config.awareness_timeout.as_millis() as u64) {
+            if let Some(message) = state
+                .doc
+                .expire_awareness(config.awareness_timeout.as_millis() as u64)
+            {
                 let frame = axum::body::Bytes::from(message);
                 for peer in state.peers.values() {
                     let _ = peer.offer(frame.clone());
                 }
             }
-            let idle = state.idle_since.is_some_and(|t| t.elapsed() >= config.unload_after);
+            let idle = state
+                .idle_since
+                .is_some_and(|t| t.elapsed() >= config.unload_after);
             if idle && state.peers.is_empty() {
                 state.closed = true;
                 drop(state);
@@ -183,7 +193,8 @@ impl Rooms {
             let mut state = room.lock();
             state.closed = true;
             for peer in state.peers.values() {
-                peer.hangup.hang_up(CloseReason::new(4404, "this trip was deleted"));
+                peer.hangup
+                    .hang_up(CloseReason::new(4404, "this trip was deleted"));
             }
             state.peers.clear();
         }
@@ -201,7 +212,8 @@ impl Rooms {
             let mut state = room.lock();
             state.closed = true;
             for peer in state.peers.values() {
-                peer.hangup.hang_up(CloseReason::new(1001, "the server is shutting down"));
+                peer.hangup
+                    .hang_up(CloseReason::new(1001, "the server is shutting down"));
             }
         }
         self.rooms.clear();

@@ -140,3 +140,21 @@ test('a long log is compacted past the threshold while clients keep editing', as
   await again.stop()
   again.cleanup()
 })
+
+test('SIGINT stops cleanly too, after saving', async () => {
+  const server = await startServer()
+  const a = await connectClient(server, 'sigint')
+  a.provider.shouldConnect = false
+  const closed = new Promise((resolve) => a.provider.ws.once('close', (code, reason) => resolve({ code, reason: String(reason) })))
+  a.doc.getMap('meta').set('title', 'Ctrl-C')
+  await waitFor(async () => (await fetchDoc(server, 'sigint'))?.getMap('meta').get('title') === 'Ctrl-C')
+  const { code } = await server.stop('SIGINT')
+  assert.equal(code, 0)
+  // Connected clients are told why.
+  assert.deepEqual(await closed, { code: 1001, reason: 'the server is shutting down' })
+  const again = await startServer({ dataDir: server.dataDir })
+  assert.equal((await fetchDoc(again, 'sigint')).getMap('meta').get('title'), 'Ctrl-C')
+  closeClients(a)
+  await again.stop()
+  again.cleanup()
+})

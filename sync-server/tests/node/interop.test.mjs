@@ -185,6 +185,14 @@ test('a client that asks is told when its updates are saved', async () => {
   raw.ws.close()
 })
 
+test('health and readiness answer', async () => {
+  const health = await fetch(`${server.http}/healthz`)
+  assert.equal(health.status, 200)
+  const ready = await fetch(`${server.http}/readyz`)
+  assert.equal(ready.status, 200)
+  assert.match(await ready.text(), /ready/)
+})
+
 test('metrics count connections, rooms and updates', async () => {
   const a = await connectClient(server, 'metrics')
   const b = await connectClient(server, 'metrics')
