@@ -104,14 +104,22 @@ pub async fn post_update(
             "the body must be a binary Yjs update (lib0 v1)",
         ));
     }
-    let room = app.rooms.load(&trip).await?;
-    let ticket = match room.apply_update(&body, "rest") {
-        Ok(ticket) => ticket,
-        Err(ReceiveError::Protocol(e)) => {
-            app.metrics().error(e.kind());
-            return Err(ApiError::bad_request(e.to_string()));
+    // A room unloaded between lookup and apply refuses the update: look it up again.
+    let mut attempts = 0;
+    let ticket = loop {
+        let room = app.rooms.load(&trip).await?;
+        match room.apply_update(&body, "rest") {
+            Ok(ticket) => break ticket,
+            Err(ReceiveError::Closed) if attempts < 10 => attempts += 1,
+            Err(ReceiveError::Closed) => {
+                return Err(ApiError::internal("the trip is being unloaded, try again"))
+            }
+            Err(ReceiveError::Protocol(e)) => {
+                app.metrics().error(e.kind());
+                return Err(ApiError::bad_request(e.to_string()));
+            }
+            Err(ReceiveError::Storage(e)) => return Err(e.into()),
         }
-        Err(ReceiveError::Storage(e)) => return Err(e.into()),
     };
     if let Some(ticket) = ticket {
         app.rooms.services().commit.wait(ticket).await;

@@ -32,10 +32,13 @@ pub async fn sync_handler(
     let trip = TripId::parse(&trip).map_err(|e| ApiError::bad_request(e.to_string()))?;
     let upgrade = upgrade
         .map_err(|e| ApiError::bad_request(format!("{e}: connect with a WebSocket client")))?;
-    let limit = app.config().max_message_bytes;
+    // The WebSocket layer reads messages up to twice the limit, so that a message just over it
+    // is read whole and refused with a clean 1009; one cut off mid-read would leave unread
+    // bytes, and the kernel would answer the close with a reset.
+    let hard_limit = app.config().max_message_bytes.saturating_mul(2);
     Ok(upgrade
-        .max_message_size(limit)
-        .max_frame_size(limit)
+        .max_message_size(hard_limit)
+        .max_frame_size(hard_limit)
         // Small buffers keep idle connections cheap; they grow for large messages.
         .read_buffer_size(4 * 1024)
         .write_buffer_size(0)
@@ -146,20 +149,16 @@ async fn read_loop(
                     || text.contains("Space limit")
                     || text.contains("size")
                 {
-                    return hang_up(
-                        1009,
-                        format!(
-                            "message too big: the limit is {} bytes",
-                            app.config().max_message_bytes
-                        ),
-                        "message_too_big",
-                    );
+                    return hang_up(1009, too_big(app), "message_too_big");
                 }
                 return hang_up(1002, format!("websocket error: {text}"), "websocket_error");
             }
             Ok(Some(Ok(message))) => message,
         };
         match message {
+            Message::Binary(frame) if frame.len() > app.config().max_message_bytes => {
+                return hang_up(1009, too_big(app), "message_too_big");
+            }
             Message::Binary(frame) => {
                 metrics.bytes_in_total.inc_by(frame.len() as u64);
                 match room.receive(conn, session, &frame) {
@@ -172,8 +171,14 @@ async fn read_loop(
                     Err(ReceiveError::Protocol(e)) => {
                         return hang_up(e.close_code(), e.to_string(), e.kind())
                     }
-                    Err(ReceiveError::Storage(_)) => return, // already counted, logged and hung up
+                    // Already counted, logged and hung up.
+                    Err(ReceiveError::Storage(_)) => return,
+                    // Deleted or shutting down: the hang-up reason is already set.
+                    Err(ReceiveError::Closed) => return,
                 }
+            }
+            Message::Text(text) if text.len() > app.config().max_message_bytes => {
+                return hang_up(1009, too_big(app), "message_too_big");
             }
             Message::Text(_) => {
                 return hang_up(
@@ -186,6 +191,13 @@ async fn read_loop(
             Message::Ping(_) | Message::Pong(_) => {}
         }
     }
+}
+
+fn too_big(app: &AppState) -> String {
+    format!(
+        "message too big: the limit is {} bytes",
+        app.config().max_message_bytes
+    )
 }
 
 fn answer_when_saved(app: &AppState, ticket: u64, n: u64, peer: Peer) {

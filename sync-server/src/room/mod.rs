@@ -59,6 +59,9 @@ pub enum ReceiveError {
     /// The update could not be stored.
     #[error("the update could not be saved: {0}")]
     Storage(#[from] StoreError),
+    /// The room was unloaded or deleted: nothing was applied; look the trip up again.
+    #[error("the trip's room was closed")]
+    Closed,
 }
 
 /// What became of a frame that was accepted.
@@ -119,6 +122,9 @@ impl Room {
         frame: &[u8],
     ) -> Result<Received, ReceiveError> {
         let mut state = self.lock();
+        if state.closed {
+            return Err(ReceiveError::Closed);
+        }
         let mut effects = Vec::with_capacity(2);
         let outcome = session.handle_frame(&mut state.doc, frame, &mut effects);
         // Effects of the messages before a bad one still happen.
@@ -140,6 +146,9 @@ impl Room {
             return Ok(None);
         }
         let mut state = self.lock();
+        if state.closed {
+            return Err(ReceiveError::Closed);
+        }
         if let Err(e) = state.doc.apply(decoded) {
             self.reload(&mut state);
             return Err(e.into());

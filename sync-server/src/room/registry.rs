@@ -93,7 +93,13 @@ pub struct Rooms {
     rooms: DashMap<TripId, Arc<Room>>,
     services: Arc<Services>,
     next_conn: AtomicU64,
+    /// Async locks, striped by trip, held while a trip is loaded or deleted: two connections
+    /// arriving together load a trip once, and a load that read the store before a delete
+    /// cannot put the deleted trip back in memory after it.
+    trip_locks: Vec<tokio::sync::Mutex<()>>,
 }
+
+const TRIP_LOCK_STRIPES: usize = 256;
 
 impl Rooms {
     /// An empty registry.
@@ -102,7 +108,17 @@ impl Rooms {
             rooms: DashMap::new(),
             services,
             next_conn: AtomicU64::new(1),
+            trip_locks: (0..TRIP_LOCK_STRIPES)
+                .map(|_| tokio::sync::Mutex::new(()))
+                .collect(),
         }
+    }
+
+    fn trip_lock(&self, trip: &TripId) -> &tokio::sync::Mutex<()> {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        trip.hash(&mut hasher);
+        &self.trip_locks[hasher.finish() as usize % TRIP_LOCK_STRIPES]
     }
 
     /// The services rooms use.
@@ -130,6 +146,10 @@ impl Rooms {
         if let Some(room) = self.loaded(trip) {
             return Ok(room);
         }
+        let _loading = self.trip_lock(trip).lock().await;
+        if let Some(room) = self.loaded(trip) {
+            return Ok(room);
+        }
         let store = self.services.store.clone();
         let metrics = self.services.metrics.clone();
         let id = trip.clone();
@@ -138,17 +158,11 @@ impl Rooms {
             tokio::task::spawn_blocking(move || load_doc(store.as_ref(), &id, &metrics))
                 .await
                 .expect("load task does not panic")?;
-        // Another request may have loaded it meanwhile: the first one in wins.
-        let room = self
-            .rooms
-            .entry(trip.clone())
-            .or_insert_with(|| {
-                self.services.metrics.doc_loads_total.inc();
-                self.services.metrics.docs_loaded.inc();
-                tracing::debug!(trip = %trip, log_len, ms = started.elapsed().as_millis() as u64, "loaded");
-                Arc::new(Room::new(trip.clone(), doc, log_len, self.services.clone()))
-            })
-            .clone();
+        let room = Arc::new(Room::new(trip.clone(), doc, log_len, self.services.clone()));
+        self.rooms.insert(trip.clone(), room.clone());
+        self.services.metrics.doc_loads_total.inc();
+        self.services.metrics.docs_loaded.inc();
+        tracing::debug!(trip = %trip, log_len, ms = started.elapsed().as_millis() as u64, "loaded");
         Ok(room)
     }
 
@@ -174,7 +188,8 @@ impl Rooms {
             if idle && state.peers.is_empty() {
                 state.closed = true;
                 drop(state);
-                self.rooms.remove(&room.trip);
+                self.rooms
+                    .remove_if(&room.trip, |_, loaded| Arc::ptr_eq(loaded, &room));
                 unloaded.push(room);
             }
         }
@@ -188,6 +203,7 @@ impl Rooms {
 
     /// **Delete**: closes every connection of `trip`, forgets the room and erases the trip.
     pub async fn delete(&self, trip: &TripId) -> Result<bool, StoreError> {
+        let _deleting = self.trip_lock(trip).lock().await;
         if let Some((_, room)) = self.rooms.remove(trip) {
             self.services.metrics.docs_loaded.dec();
             let mut state = room.lock();
