@@ -1,8 +1,27 @@
-//! The trip document's schema on top of yrs (see `docs/schema.md` once written).
+//! The trip document's schema on top of yrs (`docs/schema.md`): typed values ([`types`]),
+//! forgiving reads ([`read`]), validated writes ([`TripDoc`]), proposals' edit operations.
 //!
-//! For now this crate names the document's top-level shared types, which the server and the
-//! clients agree on; the typed operations, validation and JSON view come with the trip-document
-//! issue.
+//! Pure: no I/O, no async. Every client of Caravan (the server, the assistant, the tools)
+//! reads and writes trips through this crate; `clients/web` has its TypeScript twin.
+
+mod convert;
+mod polls;
+mod proposal_ops;
+pub mod proposals;
+pub mod read;
+pub mod tally;
+mod trip_doc;
+pub mod types;
+pub mod validate;
+
+pub use polls::NewPoll;
+pub use proposal_ops::Acceptance;
+pub use proposals::{EditOp, Placement};
+pub use read::{read_json, read_trip, ReadTrip, Skipped};
+pub use tally::{tally, Tally, Weighting};
+pub use trip_doc::{ActivityEdit, TripDoc};
+pub use types::*;
+pub use validate::ModelError;
 
 /// Names of the top-level shared types of a trip's `Y.Doc` (DESIGN §3).
 pub mod roots {
