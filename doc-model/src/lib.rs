@@ -4,6 +4,7 @@
 //! Pure: no I/O, no async. Every client of Caravan (the server, the assistant, the tools)
 //! reads and writes trips through this crate; `clients/web` has its TypeScript twin.
 
+pub mod conflicts;
 mod convert;
 mod polls;
 mod proposal_ops;
@@ -14,6 +15,7 @@ mod trip_doc;
 pub mod types;
 pub mod validate;
 
+pub use conflicts::{detect as detect_conflicts, Conflict, ConflictKind, ConflictRules};
 pub use polls::NewPoll;
 pub use proposal_ops::Acceptance;
 pub use proposals::{EditOp, Placement};
