@@ -80,7 +80,12 @@ fn participants<'t>(trip: &'t Trip, activity: &'t Activity) -> Vec<&'t str> {
     if activity.families.is_empty() {
         trip.families.keys().map(String::as_str).collect()
     } else {
-        activity.families.iter().map(String::as_str).filter(|f| trip.families.contains_key(*f)).collect()
+        activity
+            .families
+            .iter()
+            .map(String::as_str)
+            .filter(|f| trip.families.contains_key(*f))
+            .collect()
     }
 }
 
@@ -107,7 +112,11 @@ fn outside_trip(trip: &Trip, out: &mut Vec<Conflict>) {
                     kind: ConflictKind::OutsideTrip,
                     date: Some(date),
                     activities: vec![id.clone()],
-                    families: participants(trip, activity).into_iter().filter(|f| !f.is_empty()).map(String::from).collect(),
+                    families: participants(trip, activity)
+                        .into_iter()
+                        .filter(|f| !f.is_empty())
+                        .map(String::from)
+                        .collect(),
                     message: format!(
                         "{} is on {date}, outside the trip ({} to {})",
                         activity.title, trip.meta.start_date, trip.meta.end_date
@@ -136,7 +145,12 @@ fn overlaps_and_travel(trip: &Trip, rules: &ConflictRules, out: &mut Vec<Conflic
         let start = u32::from(start.minutes());
         let end = start + activity.duration_min.unwrap_or(0);
         for family in participants(trip, activity) {
-            days.entry((date, family)).or_default().push(Slot { id, activity, start, end });
+            days.entry((date, family)).or_default().push(Slot {
+                id,
+                activity,
+                start,
+                end,
+            });
         }
     }
     // One conflict per pair of activities, naming every family affected.
@@ -151,7 +165,10 @@ fn overlaps_and_travel(trip: &Trip, rules: &ConflictRules, out: &mut Vec<Conflic
         for (i, a) in slots.iter().enumerate() {
             for b in &slots[i + 1..] {
                 if b.start < a.end {
-                    overlaps.entry((*date, a.id, b.id)).or_default().insert(family);
+                    overlaps
+                        .entry((*date, a.id, b.id))
+                        .or_default()
+                        .insert(family);
                 }
             }
         }
@@ -171,7 +188,11 @@ fn overlaps_and_travel(trip: &Trip, rules: &ConflictRules, out: &mut Vec<Conflic
                     "{} to {} is {km:.1} km: about {needed} min at {} km/h, but only {gap} min apart",
                     a.activity.title, b.activity.title, rules.travel_speed_kmh
                 );
-                travel.entry((*date, a.id, b.id)).or_insert_with(|| (BTreeSet::new(), message)).0.insert(family);
+                travel
+                    .entry((*date, a.id, b.id))
+                    .or_insert_with(|| (BTreeSet::new(), message))
+                    .0
+                    .insert(family);
             }
         }
     }
@@ -181,7 +202,11 @@ fn overlaps_and_travel(trip: &Trip, rules: &ConflictRules, out: &mut Vec<Conflic
             kind: ConflictKind::Overlap,
             date: Some(date),
             activities: vec![a.into(), b.into()],
-            families: families.into_iter().filter(|f| !f.is_empty()).map(String::from).collect(),
+            families: families
+                .into_iter()
+                .filter(|f| !f.is_empty())
+                .map(String::from)
+                .collect(),
             message: format!("{ta} and {tb} overlap on {date}"),
         });
     }
@@ -190,7 +215,11 @@ fn overlaps_and_travel(trip: &Trip, rules: &ConflictRules, out: &mut Vec<Conflic
             kind: ConflictKind::ImpossibleTravel,
             date: Some(date),
             activities: vec![a.into(), b.into()],
-            families: families.into_iter().filter(|f| !f.is_empty()).map(String::from).collect(),
+            families: families
+                .into_iter()
+                .filter(|f| !f.is_empty())
+                .map(String::from)
+                .collect(),
             message,
         });
     }
@@ -200,7 +229,10 @@ fn budget(trip: &Trip, rules: &ConflictRules, out: &mut Vec<Conflict>) {
     if trip.meta.budget == 0 {
         return;
     }
-    let days = (trip.meta.end_date - trip.meta.start_date).num_days().max(0) as f64 + 1.0;
+    let days = (trip.meta.end_date - trip.meta.start_date)
+        .num_days()
+        .max(0) as f64
+        + 1.0;
     let daily_share = trip.meta.budget as f64 / days;
     let mut per_day: BTreeMap<NaiveDate, (u64, Vec<String>)> = BTreeMap::new();
     let mut total = 0u64;
@@ -237,7 +269,10 @@ fn budget(trip: &Trip, rules: &ConflictRules, out: &mut Vec<Conflict>) {
             date: None,
             activities: scheduled,
             families: vec![],
-            message: format!("the plan costs {total} {currency} (minor units), over the budget of {}", trip.meta.budget),
+            message: format!(
+                "the plan costs {total} {currency} (minor units), over the budget of {}",
+                trip.meta.budget
+            ),
         });
     }
 }

@@ -6,16 +6,19 @@
 
 pub mod conflicts;
 mod convert;
+mod import;
 mod polls;
 mod proposal_ops;
 pub mod proposals;
 pub mod read;
+pub mod sample;
 pub mod tally;
 mod trip_doc;
 pub mod types;
 pub mod validate;
 
 pub use conflicts::{detect as detect_conflicts, Conflict, ConflictKind, ConflictRules};
+pub use import::{validate_trip, Invalid};
 pub use polls::NewPoll;
 pub use proposal_ops::Acceptance;
 pub use proposals::{EditOp, Placement};

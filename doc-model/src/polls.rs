@@ -49,25 +49,18 @@ impl TripDoc {
                 id: id.into(),
             });
         }
-        let options: MapPrelim = poll
-            .options
-            .iter()
-            .map(|(k, v)| (k.as_str(), In::Any(to_any(v))))
-            .collect();
-        let mut fields = vec![
-            ("question", In::from(poll.question.as_str())),
-            ("kind", In::from(poll.kind.as_str())),
-            ("options", In::Map(options)),
-            ("votes", In::Map(MapPrelim::default())),
-            ("status", In::from(PollStatus::Open.as_str())),
-            ("createdBy", In::from(poll.created_by.as_str())),
-            ("wantsOptions", In::from(poll.wants_options)),
-        ];
-        if let Some(at) = poll.closes_at {
-            fields.push(("closesAt", In::Any(to_any(&at))));
-        }
-        self.polls
-            .insert(&mut txn, id, MapPrelim::from_iter(fields));
+        let poll = Poll {
+            question: poll.question.clone(),
+            kind: poll.kind,
+            options: poll.options.clone(),
+            votes: BTreeMap::new(),
+            status: PollStatus::Open,
+            closes_at: poll.closes_at,
+            created_by: poll.created_by.clone(),
+            wants_options: poll.wants_options,
+            result: None,
+        };
+        self.polls.insert(&mut txn, id, poll_prelim(&poll));
         Ok(())
     }
 
@@ -200,6 +193,37 @@ impl TripDoc {
             .unwrap_or_default();
         Ok((map, poll))
     }
+}
+
+/// The Y.Map prelim of a poll: `options` and `votes` are shared maps, so options added and
+/// votes cast at once by several people are all kept.
+pub(crate) fn poll_prelim(poll: &Poll) -> MapPrelim {
+    let options: MapPrelim = poll
+        .options
+        .iter()
+        .map(|(k, v)| (k.as_str(), In::Any(to_any(v))))
+        .collect();
+    let votes: MapPrelim = poll
+        .votes
+        .iter()
+        .map(|(k, v)| (k.as_str(), In::Any(to_any(v))))
+        .collect();
+    let mut fields = vec![
+        ("question", In::from(poll.question.as_str())),
+        ("kind", In::from(poll.kind.as_str())),
+        ("options", In::Map(options)),
+        ("votes", In::Map(votes)),
+        ("status", In::from(poll.status.as_str())),
+        ("createdBy", In::from(poll.created_by.as_str())),
+        ("wantsOptions", In::from(poll.wants_options)),
+    ];
+    if let Some(at) = poll.closes_at {
+        fields.push(("closesAt", In::Any(to_any(&at))));
+    }
+    if let Some(result) = &poll.result {
+        fields.push(("result", In::Any(to_any(result))));
+    }
+    MapPrelim::from_iter(fields)
 }
 
 fn sub_map<T: ReadTxn>(poll: &MapRef, txn: &T, key: &str, id: &str) -> Result<MapRef, ModelError> {

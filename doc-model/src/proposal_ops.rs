@@ -43,17 +43,14 @@ impl TripDoc {
                 needed: "consistent with the plan",
             },
         })?;
-        let mut fields = vec![
-            ("author", In::from(proposal.author.as_str())),
-            ("summary", In::from(proposal.summary.as_str())),
-            ("rationale", In::from(proposal.rationale.as_str())),
-            ("ops", In::Any(to_any(&proposal.ops))),
-            ("status", In::from(ProposalStatus::Pending.as_str())),
-            ("createdAt", In::Any(to_any(&proposal.created_at))),
-        ];
-        fields.retain(|(_, v)| !matches!(v, In::Any(yrs::Any::Null)));
+        let pending = Proposal {
+            status: ProposalStatus::Pending,
+            decided_by: None,
+            reason: None,
+            ..proposal.clone()
+        };
         self.proposals
-            .insert(&mut txn, id, MapPrelim::from_iter(fields));
+            .insert(&mut txn, id, proposal_prelim(&pending));
         Ok(())
     }
 
@@ -173,6 +170,25 @@ impl TripDoc {
             })?;
         Ok((map, proposal))
     }
+}
+
+/// The Y.Map prelim of a proposal.
+pub(crate) fn proposal_prelim(proposal: &Proposal) -> MapPrelim {
+    let mut fields = vec![
+        ("author", In::from(proposal.author.as_str())),
+        ("summary", In::from(proposal.summary.as_str())),
+        ("rationale", In::from(proposal.rationale.as_str())),
+        ("ops", In::Any(to_any(&proposal.ops))),
+        ("status", In::from(proposal.status.as_str())),
+        ("createdAt", In::Any(to_any(&proposal.created_at))),
+    ];
+    if let Some(by) = &proposal.decided_by {
+        fields.push(("decidedBy", In::from(by.as_str())));
+    }
+    if let Some(reason) = &proposal.reason {
+        fields.push(("reason", In::from(reason.as_str())));
+    }
+    MapPrelim::from_iter(fields)
 }
 
 fn state_error(id: &str, status: ProposalStatus, needed: &'static str) -> ModelError {

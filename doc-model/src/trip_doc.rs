@@ -125,18 +125,7 @@ impl TripDoc {
         if self.families.len(&txn) as usize >= validate::MAX_FAMILIES {
             return Err(ModelError::TooManyFamilies);
         }
-        let members: MapPrelim = family
-            .members
-            .iter()
-            .map(|(id, m)| (id.as_str(), In::Any(to_any(m))))
-            .collect();
-        let prelim = MapPrelim::from_iter([
-            ("name", In::from(family.name.as_str())),
-            ("color", In::from(family.color.as_str())),
-            ("members", In::Map(members)),
-            ("preferences", In::Any(to_any(&family.preferences))),
-        ]);
-        self.families.insert(&mut txn, id, prelim);
+        self.families.insert(&mut txn, id, family_prelim(family));
         Ok(())
     }
 
@@ -508,13 +497,29 @@ fn set_or_remove<V: Serialize>(
     }
 }
 
-fn write_meta(map: &MapRef, txn: &mut TransactionMut, meta: &Meta) {
+pub(crate) fn write_meta(map: &MapRef, txn: &mut TransactionMut, meta: &Meta) {
     let Any::Map(fields) = to_any(meta) else {
         unreachable!("meta serializes to a map")
     };
     for (key, value) in fields.iter() {
         map.insert(txn, key.as_str(), value.clone());
     }
+}
+
+/// The Y.Map prelim of a family: `members` is a shared map so that members added at once by
+/// two people are both kept.
+pub(crate) fn family_prelim(family: &Family) -> MapPrelim {
+    let members: MapPrelim = family
+        .members
+        .iter()
+        .map(|(id, m)| (id.as_str(), In::Any(to_any(m))))
+        .collect();
+    MapPrelim::from_iter([
+        ("name", In::from(family.name.as_str())),
+        ("color", In::from(family.color.as_str())),
+        ("members", In::Map(members)),
+        ("preferences", In::Any(to_any(&family.preferences))),
+    ])
 }
 
 /// The Y.Map prelim of an activity: plain fields, `notes` as a shared text.

@@ -10,7 +10,13 @@ fn day(d: u32) -> NaiveDate {
 
 fn trip() -> Trip {
     let mut trip = Trip {
-        meta: Meta { title: "T".into(), start_date: day(1), end_date: day(4), budget: 100_000, ..Meta::default() },
+        meta: Meta {
+            title: "T".into(),
+            start_date: day(1),
+            end_date: day(4),
+            budget: 100_000,
+            ..Meta::default()
+        },
         ..Trip::default()
     };
     for (id, members) in [("smiths", 3), ("jones", 2)] {
@@ -18,7 +24,17 @@ fn trip() -> Trip {
             id.into(),
             Family {
                 name: id.into(),
-                members: (0..members).map(|i| (format!("{id}{i}"), Member { name: "m".into(), ..Member::default() })).collect(),
+                members: (0..members)
+                    .map(|i| {
+                        (
+                            format!("{id}{i}"),
+                            Member {
+                                name: "m".into(),
+                                ..Member::default()
+                            },
+                        )
+                    })
+                    .collect(),
                 ..Family::default()
             },
         );
@@ -37,7 +53,12 @@ fn at(title: &str, date: u32, hh: u16, mm: u16, minutes: u32) -> Activity {
 }
 
 fn place(lat: f64, lng: f64) -> Option<Location> {
-    Some(Location { name: "p".into(), lat, lng, address: String::new() })
+    Some(Location {
+        name: "p".into(),
+        lat,
+        lng,
+        address: String::new(),
+    })
 }
 
 fn kinds(conflicts: &[Conflict]) -> Vec<ConflictKind> {
@@ -49,18 +70,43 @@ fn a_clean_plan_has_no_conflicts() {
     let mut t = trip();
     t.activities.insert("a".into(), at("Museum", 1, 9, 0, 120));
     t.activities.insert("b".into(), at("Lunch", 1, 11, 0, 60));
-    t.activities.insert("idea".into(), Activity { title: "Someday".into(), ..Activity::default() });
+    t.activities.insert(
+        "idea".into(),
+        Activity {
+            title: "Someday".into(),
+            ..Activity::default()
+        },
+    );
     assert_eq!(detect_conflicts(&t, &ConflictRules::default()), []);
 }
 
 #[test]
 fn overlaps_name_both_activities_and_the_families_affected() {
     let mut t = trip();
-    t.activities.insert("museum".into(), at("Museum", 1, 9, 0, 120));
-    t.activities.insert("zoo".into(), Activity { families: vec!["smiths".into()], ..at("Zoo", 1, 10, 30, 60) });
+    t.activities
+        .insert("museum".into(), at("Museum", 1, 9, 0, 120));
+    t.activities.insert(
+        "zoo".into(),
+        Activity {
+            families: vec!["smiths".into()],
+            ..at("Zoo", 1, 10, 30, 60)
+        },
+    );
     // Different family on the same time: no overlap for anyone.
-    t.activities.insert("kart".into(), Activity { families: vec!["jones".into()], ..at("Karting", 2, 10, 0, 60) });
-    t.activities.insert("cafe".into(), Activity { families: vec!["smiths".into()], ..at("Cafe", 2, 10, 0, 60) });
+    t.activities.insert(
+        "kart".into(),
+        Activity {
+            families: vec!["jones".into()],
+            ..at("Karting", 2, 10, 0, 60)
+        },
+    );
+    t.activities.insert(
+        "cafe".into(),
+        Activity {
+            families: vec!["smiths".into()],
+            ..at("Cafe", 2, 10, 0, 60)
+        },
+    );
     let c = detect_conflicts(&t, &ConflictRules::default());
     assert_eq!(kinds(&c), [ConflictKind::Overlap]);
     assert_eq!(c[0].activities, ["museum", "zoo"]);
@@ -73,8 +119,20 @@ fn overlaps_name_both_activities_and_the_families_affected() {
 fn travel_that_the_gap_does_not_allow() {
     let mut t = trip();
     // Chamonix to Geneva, about 60 km: 90 min at 40 km/h, but only 30 min apart.
-    t.activities.insert("a".into(), Activity { location: place(45.9237, 6.8694), ..at("Glacier", 1, 9, 0, 120) });
-    t.activities.insert("b".into(), Activity { location: place(46.2044, 6.1432), ..at("Geneva lunch", 1, 11, 30, 60) });
+    t.activities.insert(
+        "a".into(),
+        Activity {
+            location: place(45.9237, 6.8694),
+            ..at("Glacier", 1, 9, 0, 120)
+        },
+    );
+    t.activities.insert(
+        "b".into(),
+        Activity {
+            location: place(46.2044, 6.1432),
+            ..at("Geneva lunch", 1, 11, 30, 60)
+        },
+    );
     let c = detect_conflicts(&t, &ConflictRules::default());
     assert_eq!(kinds(&c), [ConflictKind::ImpossibleTravel]);
     assert_eq!(c[0].activities, ["a", "b"]);
@@ -91,16 +149,37 @@ fn budgets_per_day_and_per_trip() {
     let mut t = trip();
     // Budget 100,000 over 4 days: a day's share is 25,000; flagged above 37,500.
     // Per person: 5 people x 8,000 = 40,000 on day 1.
-    t.activities.insert("a".into(), Activity { cost: 8_000, cost_per: CostPer::Person, ..at("Spa", 1, 9, 0, 60) });
+    t.activities.insert(
+        "a".into(),
+        Activity {
+            cost: 8_000,
+            cost_per: CostPer::Person,
+            ..at("Spa", 1, 9, 0, 60)
+        },
+    );
     let c = detect_conflicts(&t, &ConflictRules::default());
     assert_eq!(kinds(&c), [ConflictKind::DayOverBudget]);
     assert_eq!(c[0].date, Some(day(1)));
     assert_eq!(c[0].activities, ["a"]);
     assert_eq!(activity_cost_of(&t, "a"), 40_000);
     // Per family: 2 x 36,000 = 72,000 on day 2: that day too, and now the trip (112,000).
-    t.activities.insert("b".into(), Activity { cost: 36_000, cost_per: CostPer::Family, ..at("Boat", 2, 9, 0, 60) });
+    t.activities.insert(
+        "b".into(),
+        Activity {
+            cost: 36_000,
+            cost_per: CostPer::Family,
+            ..at("Boat", 2, 9, 0, 60)
+        },
+    );
     let c = detect_conflicts(&t, &ConflictRules::default());
-    assert_eq!(kinds(&c), [ConflictKind::DayOverBudget, ConflictKind::DayOverBudget, ConflictKind::TripOverBudget]);
+    assert_eq!(
+        kinds(&c),
+        [
+            ConflictKind::DayOverBudget,
+            ConflictKind::DayOverBudget,
+            ConflictKind::TripOverBudget
+        ]
+    );
     assert!(c[2].message.contains("112000"));
     // No budget set: no budget conflicts.
     t.meta.budget = 0;
