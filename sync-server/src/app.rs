@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use persistence::{DocStore, SledStore, StoreError, TripId};
 use tokio_util::sync::CancellationToken;
@@ -16,6 +16,7 @@ use crate::config::ServerConfig;
 use crate::durability::GroupCommit;
 use crate::metrics::Metrics;
 use crate::room::{Rooms, Services};
+use crate::trips_api;
 use crate::ws;
 
 /// What every request handler gets.
@@ -77,12 +78,19 @@ pub fn router(app: AppState) -> Router {
     let body_limit = app.config().max_message_bytes;
     Router::new()
         .route("/sync/{trip}", get(ws::sync_handler))
-        .route("/api/trips", get(api::list_trips))
+        .route(
+            "/api/trips",
+            get(api::list_trips).post(trips_api::create_trip),
+        )
+        .route("/api/trips/sample", post(trips_api::create_sample))
         .route(
             "/api/trips/{trip}/update",
             get(api::get_update).post(api::post_update),
         )
-        .route("/api/trips/{trip}", axum::routing::delete(api::delete_trip))
+        .route(
+            "/api/trips/{trip}",
+            get(trips_api::get_trip).delete(api::delete_trip),
+        )
         .route("/healthz", get(api::healthz))
         .route("/readyz", get(api::readyz))
         .route("/metrics", get(api::metrics))

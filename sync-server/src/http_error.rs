@@ -9,6 +9,7 @@ use axum::Json;
 pub struct ApiError {
     status: StatusCode,
     message: String,
+    reasons: Vec<doc_model::Invalid>,
 }
 
 impl ApiError {
@@ -17,6 +18,16 @@ impl ApiError {
         ApiError {
             status: StatusCode::BAD_REQUEST,
             message: message.into(),
+            reasons: Vec::new(),
+        }
+    }
+
+    /// 400 with every reason a trip was refused (`{"error", "reasons": [{path, error}]}`).
+    pub fn invalid(message: impl Into<String>, reasons: Vec<doc_model::Invalid>) -> ApiError {
+        ApiError {
+            status: StatusCode::BAD_REQUEST,
+            message: message.into(),
+            reasons,
         }
     }
 
@@ -25,6 +36,7 @@ impl ApiError {
         ApiError {
             status: StatusCode::NOT_FOUND,
             message: message.into(),
+            reasons: Vec::new(),
         }
     }
 
@@ -33,17 +45,19 @@ impl ApiError {
         ApiError {
             status: StatusCode::INTERNAL_SERVER_ERROR,
             message: message.into(),
+            reasons: Vec::new(),
         }
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (
-            self.status,
-            Json(serde_json::json!({ "error": self.message })),
-        )
-            .into_response()
+        let body = if self.reasons.is_empty() {
+            serde_json::json!({ "error": self.message })
+        } else {
+            serde_json::json!({ "error": self.message, "reasons": self.reasons })
+        };
+        (self.status, Json(body)).into_response()
     }
 }
 

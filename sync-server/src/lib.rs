@@ -6,7 +6,8 @@
 //! | [`room`] | rooms (a loaded trip and its connections) and their registry |
 //! | [`durability`] | group commit of the store's writes, for the "saved" acknowledgement |
 //! | [`ws`] | the `/sync/{tripId}` WebSocket endpoint |
-//! | [`api`] | the HTTP API, health and metrics endpoints |
+//! | [`api`] | the HTTP API of binary updates, health and metrics endpoints |
+//! | [`trips_api`] | trips as JSON: read, create, the sample trip |
 //! | [`app`] | the router and the serve loop |
 //! | [`config`], [`metrics`] | settings and Prometheus metrics |
 
@@ -18,4 +19,5 @@ pub mod http_error;
 pub mod metrics;
 pub mod protocol;
 pub mod room;
+pub mod trips_api;
 pub mod ws;

@@ -6,8 +6,9 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
-use persistence::{DocStore, SledStore};
+use persistence::{DocStore, SledStore, TripId};
 use sync_server::config::ServerConfig;
+use sync_server::metrics::Metrics;
 
 #[derive(Parser)]
 #[command(
@@ -29,6 +30,31 @@ enum Command {
         /// Data directory.
         #[arg(long, env = "CARAVAN_DATA", default_value = "./data")]
         data: PathBuf,
+    },
+    /// Prints a trip's JSON view (the server must be stopped; online: GET /api/trips/{id}).
+    Export {
+        /// Data directory.
+        #[arg(long, env = "CARAVAN_DATA", default_value = "./data")]
+        data: PathBuf,
+        /// The trip.
+        #[arg(long)]
+        trip: String,
+        /// Write to this file instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Creates a trip from a JSON file and prints its id (the server must be stopped;
+    /// online: POST /api/trips).
+    Import {
+        /// Data directory.
+        #[arg(long, env = "CARAVAN_DATA", default_value = "./data")]
+        data: PathBuf,
+        /// The JSON file (`-` for standard input).
+        #[arg(long)]
+        file: PathBuf,
+        /// Id for the new trip (default: a random one).
+        #[arg(long)]
+        id: Option<String>,
     },
 }
 
@@ -111,5 +137,65 @@ fn main() -> anyhow::Result<()> {
             store.flush()?;
             Ok(())
         }
+        Command::Export { data, trip, out } => export(&data, &trip, out.as_deref()),
+        Command::Import { data, file, id } => import(&data, &file, id),
     }
+}
+
+fn open_store(data: &std::path::Path) -> anyhow::Result<SledStore> {
+    SledStore::open(data)
+        .with_context(|| format!("opening {} (stop the server first)", data.display()))
+}
+
+fn export(data: &std::path::Path, trip: &str, out: Option<&std::path::Path>) -> anyhow::Result<()> {
+    let trip = TripId::parse(trip)?;
+    let store = open_store(data)?;
+    let (doc, _) = sync_server::room::load_doc(&store, &trip, &Metrics::new())?;
+    let read = doc_model::read_trip(&doc);
+    let view = read
+        .trip
+        .with_context(|| format!("there is no trip {trip}"))?;
+    for skipped in &read.skipped {
+        eprintln!("skipped {}: {}", skipped.path, skipped.reason);
+    }
+    let json = serde_json::to_string_pretty(&view)?;
+    match out {
+        Some(path) => std::fs::write(path, json + "\n")
+            .with_context(|| format!("writing {}", path.display()))?,
+        None => println!("{json}"),
+    }
+    Ok(())
+}
+
+fn import(
+    data: &std::path::Path,
+    file: &std::path::Path,
+    id: Option<String>,
+) -> anyhow::Result<()> {
+    let text = if file == std::path::Path::new("-") {
+        std::io::read_to_string(std::io::stdin())?
+    } else {
+        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?
+    };
+    let trip: doc_model::Trip = serde_json::from_str(&text).context("the file is not a trip")?;
+    let update = sync_server::trips_api::encode_trip(&trip).map_err(|problems| {
+        let lines: Vec<String> = problems
+            .iter()
+            .map(|p| format!("  {}: {}", p.path, p.error))
+            .collect();
+        anyhow::anyhow!("the trip is not valid:\n{}", lines.join("\n"))
+    })?;
+    let id = TripId::parse(&id.unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string()))?;
+    let store = open_store(data)?;
+    if store.load(&id)?.is_some() {
+        anyhow::bail!("a trip {id} exists already");
+    }
+    let meta = persistence::UpdateMeta {
+        at_ms: persistence::now_ms(),
+        origin: Some("cli:import".into()),
+    };
+    store.append(&id, &update, &meta)?;
+    store.flush()?;
+    println!("{id}");
+    Ok(())
 }

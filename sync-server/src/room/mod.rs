@@ -8,7 +8,7 @@ mod peer;
 mod registry;
 
 pub use peer::{CloseReason, Hangup, Peer};
-pub use registry::{Rooms, Services};
+pub use registry::{load_doc, Rooms, Services};
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -180,6 +180,12 @@ impl Room {
             Some(sv) => state.doc.diff(sv),
             None => state.doc.encode_state(),
         }
+    }
+
+    /// Reads the room's document under its lock.
+    pub fn read<R>(&self, f: impl FnOnce(&Doc) -> R) -> R {
+        let state = self.lock();
+        f(state.doc.doc())
     }
 
     /// True when the document holds nothing at all.

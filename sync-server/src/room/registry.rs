@@ -64,7 +64,7 @@ fn compact(store: &dyn DocStore, trip: &TripId, metrics: &Metrics) {
 /// and the length of the log. A stored update that does not decode is skipped and reported
 /// (it can only come from an older bug or damaged disk), so one bad record never makes a trip
 /// unreadable.
-pub(crate) fn load_doc(
+pub fn load_doc(
     store: &dyn DocStore,
     trip: &TripId,
     metrics: &Metrics,
