@@ -1,9 +1,10 @@
 # Caravan: `make run` runs the server, `make test` runs every test.
 
 NODE_TESTS := sync-server/tests/node
+WEB := clients/web
 CARAVAN_FLAGS ?=
 
-.PHONY: run build test lint test-rust test-node node-deps clean
+.PHONY: run build test lint test-rust test-node test-web node-deps web-deps clean
 
 ## Runs caravan on 127.0.0.1:8080 with its data in ./data.
 run:
@@ -13,8 +14,8 @@ run:
 build:
 	cargo build --release -p sync_server --bin caravan
 
-## Every test: formatting and lints, Rust unit and integration tests, node interop tests.
-test: lint test-rust test-node
+## Every test: formatting and lints, Rust tests, node interop tests, the web client's tests.
+test: lint test-rust test-node test-web
 
 lint:
 	cargo fmt --all -- --check
@@ -31,6 +32,14 @@ test-node: node-deps
 	cargo build -p sync_server --bin caravan
 	cd $(NODE_TESTS) && CARAVAN_BIN=$(CURDIR)/target/debug/caravan npm test
 
+web-deps:
+	cd $(WEB) && npm ci --no-audit --no-fund
+
+## The TypeScript trip helpers, and the cross-language test against a real caravan.
+test-web: web-deps
+	cargo build -p sync_server --bin caravan
+	cd $(WEB) && npm run build && CARAVAN_BIN=$(CURDIR)/target/debug/caravan npm test
+
 clean:
 	cargo clean
-	rm -rf $(NODE_TESTS)/node_modules
+	rm -rf $(NODE_TESTS)/node_modules $(WEB)/node_modules $(WEB)/dist
