@@ -27,9 +27,6 @@ pub enum ModelError {
     /// The document already holds a trip.
     #[error("this document already holds a trip")]
     TripExists,
-    /// A date is not an ISO date.
-    #[error("{field}: {value:?} is not a date as YYYY-MM-DD")]
-    BadDate { field: &'static str, value: String },
     /// The trip ends before it starts.
     #[error("the end date {end} is before the start date {start}")]
     EndBeforeStart { start: NaiveDate, end: NaiveDate },
@@ -52,9 +49,6 @@ pub enum ModelError {
         chars: usize,
         max: usize,
     },
-    /// A malformed time of day.
-    #[error("{0}")]
-    BadTime(String),
     /// A duration of zero or longer than a day.
     #[error("a duration of {0} minutes is not within 1 minute to a day")]
     BadDuration(u32),
@@ -150,14 +144,6 @@ pub fn money(field: &'static str, value: u64) -> Result<(), ModelError> {
         return Err(ModelError::MoneyTooLarge { field, value });
     }
     Ok(())
-}
-
-/// Parses an ISO date.
-pub fn date(field: &'static str, value: &str) -> Result<NaiveDate, ModelError> {
-    NaiveDate::parse_from_str(value, "%Y-%m-%d").map_err(|_| ModelError::BadDate {
-        field,
-        value: value.chars().take(40).collect(),
-    })
 }
 
 /// Checks the trip's meta.
