@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use yrs::{In, Map, MapPrelim, MapRef, Out, ReadTxn, Transact};
 
-use crate::convert::{out_to_json, to_any};
+use crate::convert::to_any;
 use crate::tally::{tally, Tally, Weighting};
 use crate::trip_doc::TripDoc;
 use crate::types::{Poll, PollKind, PollOption, PollStatus, Vote};
@@ -183,13 +183,10 @@ impl TripDoc {
 
     fn poll_in<T: ReadTxn>(&self, txn: &T, id: &str) -> Result<(MapRef, Poll), ModelError> {
         let map = self.entity(txn, &self.polls, "poll", id)?;
-        let json = serde_json::json!({
-            crate::roots::META: { "title": "-" },
-            crate::roots::POLLS: { id: out_to_json(txn, Out::YMap(map.clone())) },
-        });
-        let poll = crate::read::read_json(&json)
-            .trip
-            .and_then(|mut t| t.polls.remove(id))
+        let poll = self
+            .read_part(txn, crate::roots::POLLS, &self.polls, Some(id))
+            .polls
+            .remove(id)
             .unwrap_or_default();
         Ok((map, poll))
     }

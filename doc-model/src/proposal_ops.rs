@@ -3,7 +3,7 @@
 
 use yrs::{In, Map, MapPrelim, MapRef, Out, ReadTxn, Transact, TransactionMut};
 
-use crate::convert::{out_to_json, to_any};
+use crate::convert::to_any;
 use crate::proposals::{EditOp, Placement};
 use crate::trip_doc::{activity_prelim, TripDoc};
 use crate::types::{Proposal, ProposalStatus, Trip};
@@ -157,13 +157,10 @@ impl TripDoc {
 
     fn proposal_in<T: ReadTxn>(&self, txn: &T, id: &str) -> Result<(MapRef, Proposal), ModelError> {
         let map = self.entity(txn, &self.proposals, "proposal", id)?;
-        let json = serde_json::json!({
-            crate::roots::META: { "title": "-" },
-            crate::roots::PROPOSALS: { id: out_to_json(txn, Out::YMap(map.clone())) },
-        });
-        let proposal = crate::read::read_json(&json)
-            .trip
-            .and_then(|mut t| t.proposals.remove(id))
+        let proposal = self
+            .read_part(txn, crate::roots::PROPOSALS, &self.proposals, Some(id))
+            .proposals
+            .remove(id)
             .ok_or_else(|| ModelError::NotFound {
                 kind: "readable proposal",
                 id: id.into(),

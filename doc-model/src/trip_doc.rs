@@ -365,25 +365,48 @@ impl TripDoc {
         id: &str,
     ) -> Result<(MapRef, Activity), ModelError> {
         let map = self.entity(txn, &self.activities, "activity", id)?;
-        let json = serde_json::json!({
-            roots::META: out_to_json(txn, Out::YMap(self.meta.clone())),
-            roots::ACTIVITIES: { id: out_to_json(txn, Out::YMap(map.clone())) },
-        });
-        let activity = crate::read::read_json(&json)
-            .trip
-            .and_then(|mut t| t.activities.remove(id))
+        let activity = self
+            .read_part(txn, roots::ACTIVITIES, &self.activities, Some(id))
+            .activities
+            .remove(id)
             .unwrap_or_default();
         Ok((map, activity))
     }
 
     fn activities_in<T: ReadTxn>(&self, txn: &T) -> Vec<(String, Activity)> {
-        let json = serde_json::json!({
-            roots::META: out_to_json(txn, Out::YMap(self.meta.clone())),
-            roots::ACTIVITIES: out_to_json(txn, Out::YMap(self.activities.clone())),
-        });
-        crate::read::read_json(&json)
+        self.read_part(txn, roots::ACTIVITIES, &self.activities, None)
+            .activities
+            .into_iter()
+            .collect()
+    }
+
+    /// Reads the meta and one collection (`root`, held in `map`) or one entity of it, with the
+    /// same forgiving reader as a whole trip, without converting the rest of the document.
+    pub(crate) fn read_part<T: ReadTxn>(
+        &self,
+        txn: &T,
+        root: &'static str,
+        map: &MapRef,
+        id: Option<&str>,
+    ) -> Trip {
+        let collection = match id {
+            Some(id) => {
+                let mut one = serde_json::Map::new();
+                if let Some(entity) = map.get(txn, id) {
+                    one.insert(id.to_string(), out_to_json(txn, entity));
+                }
+                serde_json::Value::Object(one)
+            }
+            None => out_to_json(txn, Out::YMap(map.clone())),
+        };
+        let mut part = serde_json::Map::new();
+        part.insert(
+            roots::META.into(),
+            out_to_json(txn, Out::YMap(self.meta.clone())),
+        );
+        part.insert(root.into(), collection);
+        crate::read::read_json(&serde_json::Value::Object(part))
             .trip
-            .map(|t| t.activities.into_iter().collect())
             .unwrap_or_default()
     }
 
