@@ -38,6 +38,7 @@ impl AppState {
             commit,
             metrics,
             config,
+            events: crate::events::EventFeed::default(),
         });
         AppState {
             rooms: Arc::new(Rooms::new(services)),
@@ -91,6 +92,7 @@ pub fn router(app: AppState) -> Router {
             "/api/trips/{trip}",
             get(trips_api::get_trip).delete(api::delete_trip),
         )
+        .route("/api/events", get(crate::events::event_stream))
         .route("/healthz", get(api::healthz))
         .route("/readyz", get(api::readyz))
         .route("/metrics", get(api::metrics))

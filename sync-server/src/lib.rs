@@ -4,6 +4,7 @@
 //! | --- | --- |
 //! | [`protocol`] | the per-connection y-protocols state machine, free of I/O |
 //! | [`room`] | rooms (a loaded trip and its connections) and their registry |
+//! | [`events`] | the trip event feed (opened, changed, closed) at `/api/events` |
 //! | [`durability`] | group commit of the store's writes, for the "saved" acknowledgement |
 //! | [`ws`] | the `/sync/{tripId}` WebSocket endpoint |
 //! | [`api`] | the HTTP API of binary updates, health and metrics endpoints |
@@ -15,6 +16,7 @@ pub mod api;
 pub mod app;
 pub mod config;
 pub mod durability;
+pub mod events;
 pub mod http_error;
 pub mod metrics;
 pub mod protocol;

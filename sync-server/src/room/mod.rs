@@ -18,6 +18,7 @@ use axum::body::Bytes;
 use persistence::{StoreError, TripId, UpdateMeta};
 use yrs::Doc;
 
+use crate::events::TripEvent;
 use crate::protocol::{self, DocConnection, Effect, ProtocolError, RoomDoc};
 use peer::Delivery;
 
@@ -109,6 +110,11 @@ impl Room {
         session.open(&state.doc, &mut effects);
         state.peers.insert(conn, peer);
         state.idle_since = None;
+        if state.peers.len() == 1 {
+            self.services.events.publish(|| TripEvent::Opened {
+                trip: self.trip.to_string(),
+            });
+        }
         // Opening effects are replies only: nothing to store, so nothing can fail.
         let _ = self.carry_out(&mut state, conn, &mut effects, "");
         Ok(())
@@ -168,8 +174,11 @@ impl Room {
         let mut effects = Vec::new();
         session.close(&mut state.doc, &mut effects);
         let _ = self.carry_out(&mut state, conn, &mut effects, "");
-        if state.peers.is_empty() {
+        if state.peers.is_empty() && state.idle_since.is_none() {
             state.idle_since = Some(Instant::now());
+            self.services.events.publish(|| TripEvent::Closed {
+                trip: self.trip.to_string(),
+            });
         }
     }
 
@@ -278,6 +287,11 @@ impl Room {
                     "too slow: your outgoing queue overflowed; reconnect to resync",
                 ));
             }
+        }
+        if received.persisted.is_some() {
+            services.events.publish(|| TripEvent::Changed {
+                trip: self.trip.to_string(),
+            });
         }
         if state.log_len >= services.config.compact_after_updates {
             // The compaction folds (about) every entry logged so far; count afresh from here.

@@ -27,6 +27,8 @@ pub struct Services {
     pub metrics: Arc<Metrics>,
     /// Settings.
     pub config: ServerConfig,
+    /// Trip events for `/api/events`.
+    pub events: crate::events::EventFeed,
 }
 
 impl Services {
@@ -124,6 +126,11 @@ impl Rooms {
     /// The services rooms use.
     pub fn services(&self) -> &Arc<Services> {
         &self.services
+    }
+
+    /// The trip event feed.
+    pub fn events(&self) -> &crate::events::EventFeed {
+        &self.services.events
     }
 
     /// A fresh connection id.
