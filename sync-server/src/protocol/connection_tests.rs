@@ -56,6 +56,12 @@ fn text_of(doc: &Doc) -> String {
         .unwrap_or_default()
 }
 
+/// 36 bytes on which `yrs::Update::decode_v1` (0.28.1) panics instead of returning an error.
+const PANICKING_UPDATE: [u8; 36] = [
+    1, 1, 201, 198, 195, 242, 136, 250, 249, 101, 13, 136, 201, 198, 195, 242, 136, 250, 249, 7,
+    12, 1, 125, 42, 1, 201, 198, 195, 242, 136, 250, 249, 7, 1, 2, 3,
+];
+
 fn room() -> RoomDoc {
     RoomDoc::new(Doc::new())
 }
@@ -285,6 +291,12 @@ fn hostile_frames_are_refused_and_leave_the_document_alone() {
             "malformed_message",
         ),
         ("trailing garbage", vec![3, 0x80], "malformed_message"),
+        // An update on which yrs' decoder panics (found by tests/fuzz_protocol.rs).
+        (
+            "decoder panic",
+            messages::sync_update(&PANICKING_UPDATE),
+            "invalid_update",
+        ),
     ];
     for (name, frame, kind) in cases {
         let mut effects = Vec::new();

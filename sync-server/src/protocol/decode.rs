@@ -37,8 +37,17 @@ pub enum Incoming<'a> {
     Saved(u64),
 }
 
-/// Decodes every message of `frame`.
+/// Decodes every message of `frame`. Never panics: a panic inside yrs' decoders on hostile
+/// input is turned into [`ProtocolError::Malformed`].
 pub fn decode_frame(frame: &[u8]) -> Result<Vec<Incoming<'_>>, ProtocolError> {
+    std::panic::catch_unwind(|| decode_messages(frame)).unwrap_or_else(|_| {
+        Err(ProtocolError::Malformed(
+            "the message could not be decoded".into(),
+        ))
+    })
+}
+
+fn decode_messages(frame: &[u8]) -> Result<Vec<Incoming<'_>>, ProtocolError> {
     if frame.is_empty() {
         return Err(ProtocolError::EmptyFrame);
     }
@@ -105,7 +114,11 @@ pub fn decode_frame(frame: &[u8]) -> Result<Vec<Incoming<'_>>, ProtocolError> {
 pub fn decode_update(payload: &[u8]) -> Result<Update, ProtocolError> {
     // Each client section takes at least 3 bytes (block count, client id, clock).
     check_count(payload, 3).map_err(ProtocolError::InvalidUpdate)?;
-    Update::decode_v1(payload).map_err(|e| ProtocolError::InvalidUpdate(e.to_string()))
+    // yrs asserts on some malformed input instead of returning an error (found by
+    // `tests/fuzz_protocol.rs`): a panic here is a refused update, not a dead connection task.
+    std::panic::catch_unwind(|| Update::decode_v1(payload))
+        .map_err(|_| ProtocolError::InvalidUpdate("the update is malformed".into()))?
+        .map_err(|e| ProtocolError::InvalidUpdate(e.to_string()))
 }
 
 /// Reads the count at the start of `payload` and refuses one that could not fit in it, each
