@@ -135,6 +135,16 @@ fn first_preferences(option: &str, ballots: &[(f64, Vec<&str>)]) -> f64 {
         .sum()
 }
 
+/// How tied options are ordered, weakest first: by first preferences, then the option id
+/// that sorts last counts as weaker. The winner of a tie is the greatest; the one eliminated
+/// in a runoff is the least.
+fn tie_order(a: &str, b: &str, ballots: &[(f64, Vec<&str>)]) -> std::cmp::Ordering {
+    first_preferences(a, ballots)
+        .partial_cmp(&first_preferences(b, ballots))
+        .expect("weights are finite")
+        .then_with(|| b.cmp(a))
+}
+
 /// The option with the most weight; ties go to more first preferences, then to the option id
 /// that sorts first.
 fn top(
@@ -155,12 +165,7 @@ fn top(
     }
     let winner = *tied
         .iter()
-        .max_by(|a, b| {
-            first_preferences(a, ballots)
-                .partial_cmp(&first_preferences(b, ballots))
-                .expect("weights are finite")
-                .then_with(|| b.cmp(a))
-        })
+        .max_by(|a, b| tie_order(a, b, ballots))
         .expect("a tie has options");
     let note = format!(
         "tie between {} at {best:.3}: {winner} wins on first preferences, then on option id order",
@@ -210,12 +215,7 @@ fn instant_runoff<'a>(
             .collect();
         let out = *weakest
             .iter()
-            .min_by(|a, b| {
-                first_preferences(a, ballots)
-                    .partial_cmp(&first_preferences(b, ballots))
-                    .expect("weights are finite")
-                    .then_with(|| b.cmp(a))
-            })
+            .min_by(|a, b| tie_order(a, b, ballots))
             .expect("options remain");
         if weakest.len() > 1 {
             notes.push(format!(
