@@ -29,6 +29,15 @@ pub struct UpdateRecord {
     pub meta: UpdateMeta,
 }
 
+/// [`UpdateRecord`] borrowed, for writing: it encodes to the same bytes without copying the
+/// update (appending is on the relay's per-update path).
+#[derive(Serialize)]
+pub(crate) struct UpdateRecordRef<'a> {
+    #[serde(with = "serde_bytes")]
+    pub update: &'a [u8],
+    pub meta: &'a UpdateMeta,
+}
+
 /// A trip's compacted state: every update up to the compaction merged into one.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SnapshotRecord {
@@ -68,5 +77,31 @@ pub(crate) fn decode<T: for<'de> Deserialize<'de>>(
         }
         Some((other, _)) => Err(corrupt(format!("unknown record format {other}"))),
         None => Err(corrupt("empty record".into())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_borrowed_record_encodes_like_the_owned_one() {
+        let meta = UpdateMeta {
+            at_ms: 42,
+            origin: Some("conn:7".into()),
+        };
+        let owned = UpdateRecord {
+            update: vec![1, 2, 3],
+            meta: meta.clone(),
+        };
+        let borrowed = UpdateRecordRef {
+            update: &[1, 2, 3],
+            meta: &meta,
+        };
+        assert_eq!(encode(&owned), encode(&borrowed));
+        assert_eq!(
+            decode::<UpdateRecord>("t", &encode(&borrowed)).unwrap(),
+            owned
+        );
     }
 }

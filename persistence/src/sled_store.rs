@@ -20,7 +20,7 @@ use yrs::updates::decoder::Decode;
 use yrs::updates::encoder::Encode;
 use yrs::Update;
 
-use crate::record::{decode, encode};
+use crate::record::{decode, encode, UpdateRecordRef};
 use crate::store::{Compaction, DocStore, StoredDoc, TripSummary};
 use crate::{now_ms, SnapshotRecord, StoreError, TripId, UpdateMeta, UpdateRecord};
 
@@ -152,11 +152,8 @@ impl DocStore for SledStore {
     fn append(&self, trip: &TripId, update: &[u8], meta: &UpdateMeta) -> Result<(), StoreError> {
         let mut key = Self::log_prefix(trip);
         key.extend_from_slice(&self.db.generate_id()?.to_be_bytes());
-        let record = UpdateRecord {
-            update: update.to_vec(),
-            meta: meta.clone(),
-        };
-        self.docs.insert(key, encode(&record))?;
+        self.docs
+            .insert(key, encode(&UpdateRecordRef { update, meta }))?;
         Ok(())
     }
 
