@@ -89,6 +89,16 @@ fn participants<'t>(trip: &'t Trip, activity: &'t Activity) -> Vec<&'t str> {
     }
 }
 
+/// Family ids as listed in a conflict (the implicit group `""` of a trip without families is
+/// no family to name).
+fn named<'t>(families: impl IntoIterator<Item = &'t str>) -> Vec<String> {
+    families
+        .into_iter()
+        .filter(|f| !f.is_empty())
+        .map(String::from)
+        .collect()
+}
+
 /// What an activity costs the group, in minor units.
 pub fn activity_cost(trip: &Trip, activity: &Activity) -> u64 {
     let families = participants(trip, activity);
@@ -112,11 +122,7 @@ fn outside_trip(trip: &Trip, out: &mut Vec<Conflict>) {
                     kind: ConflictKind::OutsideTrip,
                     date: Some(date),
                     activities: vec![id.clone()],
-                    families: participants(trip, activity)
-                        .into_iter()
-                        .filter(|f| !f.is_empty())
-                        .map(String::from)
-                        .collect(),
+                    families: named(participants(trip, activity)),
                     message: format!(
                         "{} is on {date}, outside the trip ({} to {})",
                         activity.title, trip.meta.start_date, trip.meta.end_date
@@ -202,11 +208,7 @@ fn overlaps_and_travel(trip: &Trip, rules: &ConflictRules, out: &mut Vec<Conflic
             kind: ConflictKind::Overlap,
             date: Some(date),
             activities: vec![a.into(), b.into()],
-            families: families
-                .into_iter()
-                .filter(|f| !f.is_empty())
-                .map(String::from)
-                .collect(),
+            families: named(families),
             message: format!("{ta} and {tb} overlap on {date}"),
         });
     }
@@ -215,11 +217,7 @@ fn overlaps_and_travel(trip: &Trip, rules: &ConflictRules, out: &mut Vec<Conflic
             kind: ConflictKind::ImpossibleTravel,
             date: Some(date),
             activities: vec![a.into(), b.into()],
-            families: families
-                .into_iter()
-                .filter(|f| !f.is_empty())
-                .map(String::from)
-                .collect(),
+            families: named(families),
             message,
         });
     }
