@@ -235,7 +235,18 @@ where
                     return Ended::Lost;
                 }
             }
-            command = commands.recv() => match command {
+            command = commands.recv() => {
+                // Local changes made before the command go first: "saved?" covers them, and a
+                // close must not drop them.
+                while let Ok(update) = local.try_recv() {
+                    if sink.send(frame(Message::Sync(SyncMessage::Update(update)))).await.is_err() {
+                        if let Some(Command::AskSaved(n)) = command {
+                            pending.saved_question = Some(n);
+                        }
+                        return Ended::Lost;
+                    }
+                }
+                match command {
                 Some(Command::AskSaved(n)) => {
                     if !answered_step1 {
                         pending.saved_question = Some(n);
@@ -265,6 +276,7 @@ where
                     let _ = sink.close().await;
                     return Ended::Closed;
                 }
+            }
             },
             _ = renew.tick() => {
                 let renewed = {
