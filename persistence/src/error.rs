@@ -12,4 +12,10 @@ pub enum StoreError {
     /// A stored Yjs update could not be decoded or merged.
     #[error("stored update for trip {trip} does not decode: {reason}")]
     BadUpdate { trip: String, reason: String },
+    /// A stored record is encrypted and cannot be decrypted with the configured keys.
+    #[error("stored record for trip {trip} cannot be decrypted: {reason}")]
+    Encrypted { trip: String, reason: String },
+    /// The configured encryption keys do not fit the store (checked when it opens).
+    #[error("{0}")]
+    Keys(String),
 }

@@ -5,12 +5,14 @@
 //! the on-disk layout). The [`DocStore`] trait is what the server sees; [`SledStore`] is its
 //! implementation on an embedded sled database. Nothing here knows about sockets or async.
 
+mod crypto;
 mod error;
 mod record;
 mod sled_store;
 mod store;
 mod trip_id;
 
+pub use crypto::{KeyError, Keyring, KEY_LEN};
 pub use error::StoreError;
 pub use record::{SnapshotRecord, UpdateMeta, UpdateRecord};
 pub use sled_store::SledStore;

@@ -1,10 +1,11 @@
 //! The records kept on disk, encoded with MessagePack (rmp-serde).
 //!
-//! Every stored value starts with one format byte so that later formats (encrypted records,
-//! for instance) can be told apart from this one without guessing.
+//! Every stored value starts with one format byte: 1 for a plain MessagePack record, 2 for a
+//! record sealed with AES-256-GCM (see [`crate::crypto`]), whose plaintext is a format-1 record.
 
 use serde::{Deserialize, Serialize};
 
+use crate::crypto::{Keyring, FORMAT_SEALED};
 use crate::StoreError;
 
 /// Format byte of a plain MessagePack record.
@@ -56,16 +57,24 @@ pub struct SnapshotRecord {
     pub folded_updates: u64,
 }
 
-pub(crate) fn encode<T: Serialize>(value: &T) -> Vec<u8> {
+/// Encodes a record stored under the sled key `key`: plain, or sealed with the keyring's
+/// current key (the sled key is then the authenticated data, see [`crate::crypto`]).
+pub(crate) fn encode<T: Serialize>(value: &T, keys: Option<&Keyring>, key: &[u8]) -> Vec<u8> {
     let mut out = vec![FORMAT_PLAIN];
     // Encoding plain structs into a Vec cannot fail.
     rmp_serde::encode::write_named(&mut out, value).expect("record encodes");
-    out
+    match keys {
+        Some(keys) => keys.seal(key, &out),
+        None => out,
+    }
 }
 
+/// Decodes a record read from the sled key `key`, plain or sealed.
 pub(crate) fn decode<T: for<'de> Deserialize<'de>>(
     trip: &str,
     bytes: &[u8],
+    keys: Option<&Keyring>,
+    key: &[u8],
 ) -> Result<T, StoreError> {
     let corrupt = |reason: String| StoreError::CorruptRecord {
         trip: trip.to_owned(),
@@ -74,6 +83,26 @@ pub(crate) fn decode<T: for<'de> Deserialize<'de>>(
     match bytes.split_first() {
         Some((&FORMAT_PLAIN, body)) => {
             rmp_serde::from_slice(body).map_err(|e| corrupt(e.to_string()))
+        }
+        Some((&FORMAT_SEALED, _)) => {
+            let Some(keys) = keys else {
+                return Err(StoreError::Encrypted {
+                    trip: trip.to_owned(),
+                    reason: "the record is encrypted and no encryption key is configured".into(),
+                });
+            };
+            let plain = keys.open(key, bytes).map_err(|e| StoreError::Encrypted {
+                trip: trip.to_owned(),
+                reason: e.to_string(),
+            })?;
+            match plain.split_first() {
+                Some((&FORMAT_PLAIN, body)) => {
+                    rmp_serde::from_slice(body).map_err(|e| corrupt(e.to_string()))
+                }
+                _ => Err(corrupt(
+                    "an encrypted record holds an unknown format".into(),
+                )),
+            }
         }
         Some((other, _)) => Err(corrupt(format!("unknown record format {other}"))),
         None => Err(corrupt("empty record".into())),
@@ -98,9 +127,9 @@ mod tests {
             update: &[1, 2, 3],
             meta: &meta,
         };
-        assert_eq!(encode(&owned), encode(&borrowed));
+        assert_eq!(encode(&owned, None, b"k"), encode(&borrowed, None, b"k"));
         assert_eq!(
-            decode::<UpdateRecord>("t", &encode(&borrowed)).unwrap(),
+            decode::<UpdateRecord>("t", &encode(&borrowed, None, b"k"), None, b"k").unwrap(),
             owned
         );
     }

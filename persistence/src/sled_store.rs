@@ -11,6 +11,11 @@
 //! Log ids come from sled's monotonic id generator, so the log is in arrival order, also
 //! across restarts. A compaction writes the new snapshot and removes the folded log entries in
 //! one atomic batch: a crash leaves either the old snapshot and log or the new snapshot.
+//!
+//! With a [`Keyring`], records are sealed with AES-256-GCM (see [`crate::crypto`]). A second
+//! tree, `meta`, then holds one key-check record per key id ever used (`keycheck:{id}`): when
+//! the store opens, each must decrypt with the configured key of its id, so a wrong or missing
+//! key is a clear error at start instead of garbage (or a failure) at the first read.
 
 use std::path::Path;
 use std::sync::Mutex;
@@ -20,6 +25,7 @@ use yrs::updates::decoder::Decode;
 use yrs::updates::encoder::Encode;
 use yrs::Update;
 
+use crate::crypto::Keyring;
 use crate::record::{decode, encode, UpdateRecordRef};
 use crate::store::{Compaction, DocStore, StoredDoc, TripSummary};
 use crate::{now_ms, SnapshotRecord, StoreError, TripId, UpdateMeta, UpdateRecord};
@@ -36,24 +42,79 @@ pub struct SledStore {
     /// compactions of one trip must not each remove entries the other did not fold. Appends
     /// need no lock: a compaction only removes the log entries it read.
     trip_locks: Vec<Mutex<()>>,
+    /// Encryption keys; `None` stores records in the clear.
+    keys: Option<Keyring>,
 }
+
+const KEY_CHECK_PREFIX: &[u8] = b"keycheck:";
+const KEY_CHECK_TEXT: &[u8] = b"caravan key check";
 
 const TRIP_LOCK_STRIPES: usize = 64;
 
 impl SledStore {
-    /// Opens (or creates) the store in the directory `path`.
+    /// Opens (or creates) the store in the directory `path`, records in the clear.
     pub fn open(path: impl AsRef<Path>) -> Result<SledStore, StoreError> {
+        SledStore::open_with_keys(path, None)
+    }
+
+    /// Opens (or creates) the store in `path`; with `keys`, new records are encrypted with the
+    /// first key and old ones are read with any of them. Fails when the store holds records
+    /// of a key that is not given, or when a key does not match the one of its id that wrote.
+    pub fn open_with_keys(
+        path: impl AsRef<Path>,
+        keys: Option<Keyring>,
+    ) -> Result<SledStore, StoreError> {
         let db = sled::Config::new()
             .path(path.as_ref())
             // The server flushes on its own schedule (group commit); this is only a backstop.
             .flush_every_ms(Some(1000))
             .open()?;
         let docs = db.open_tree("docs")?;
+        let meta = db.open_tree("meta")?;
+        check_keys(&meta, keys.as_ref())?;
         Ok(SledStore {
             db,
             docs,
             trip_locks: (0..TRIP_LOCK_STRIPES).map(|_| Mutex::new(())).collect(),
+            keys,
         })
+    }
+
+    /// Rewrites every record with the current key (or in the clear, without keys) and forgets
+    /// the other keys: after it, only the current key is needed. Returns the records rewritten.
+    /// The server must be stopped (this is `caravan rekey`).
+    pub fn rekey(&self) -> Result<usize, StoreError> {
+        let mut rewritten = 0;
+        let mut batch = Batch::default();
+        for entry in self.docs.iter() {
+            let (key, value) = entry?;
+            let end = key.iter().position(|&b| b == 0).unwrap_or(key.len());
+            let trip = String::from_utf8_lossy(&key[..end]).into_owned();
+            let is_snapshot = key.get(end + 1) == Some(&SNAPSHOT_TAG);
+            let fresh = if is_snapshot {
+                let record: SnapshotRecord = decode(&trip, &value, self.keys.as_ref(), &key)?;
+                encode(&record, self.keys.as_ref(), &key)
+            } else {
+                let record: UpdateRecord = decode(&trip, &value, self.keys.as_ref(), &key)?;
+                encode(&record, self.keys.as_ref(), &key)
+            };
+            batch.insert(key, fresh);
+            rewritten += 1;
+            if rewritten % 1024 == 0 {
+                self.docs.apply_batch(std::mem::take(&mut batch))?;
+            }
+        }
+        self.docs.apply_batch(batch)?;
+        let meta = self.db.open_tree("meta")?;
+        let current = self.keys.as_ref().map(|k| key_check_key(k.current_id()));
+        for key in meta.scan_prefix(KEY_CHECK_PREFIX).keys() {
+            let key = key?;
+            if Some(key.as_ref()) != current.as_deref() {
+                meta.remove(key)?;
+            }
+        }
+        self.db.flush()?;
+        Ok(rewritten)
     }
 
     fn lock_trip(&self, trip: &TripId) -> std::sync::MutexGuard<'_, ()> {
@@ -92,7 +153,12 @@ impl SledStore {
 
     fn read_snapshot(&self, trip: &TripId) -> Result<Option<SnapshotRecord>, StoreError> {
         match self.docs.get(Self::snapshot_key(trip))? {
-            Some(bytes) => Ok(Some(decode(trip.as_str(), &bytes)?)),
+            Some(bytes) => Ok(Some(decode(
+                trip.as_str(),
+                &bytes,
+                self.keys.as_ref(),
+                &Self::snapshot_key(trip),
+            )?)),
             None => Ok(None),
         }
     }
@@ -102,7 +168,8 @@ impl SledStore {
             .scan_prefix(Self::log_prefix(trip))
             .map(|entry| {
                 let (key, value) = entry?;
-                Ok((key, decode(trip.as_str(), &value)?))
+                let record = decode(trip.as_str(), &value, self.keys.as_ref(), &key)?;
+                Ok((key, record))
             })
             .collect()
     }
@@ -124,6 +191,61 @@ impl SledStore {
             summary.updated_at_ms = summary.updated_at_ms.max(record.meta.at_ms);
         }
         Ok(summary)
+    }
+}
+
+fn key_check_key(id: &str) -> Vec<u8> {
+    [KEY_CHECK_PREFIX, id.as_bytes()].concat()
+}
+
+/// Checks the configured keys against the key-check records, and adds the current key's.
+fn check_keys(meta: &Tree, keys: Option<&Keyring>) -> Result<(), StoreError> {
+    let mut used = Vec::new();
+    for entry in meta.scan_prefix(KEY_CHECK_PREFIX) {
+        let (key, value) = entry?;
+        let id = String::from_utf8_lossy(&key[KEY_CHECK_PREFIX.len()..]).into_owned();
+        if let Some(keys) = keys {
+            if keys.ids().any(|known| known == id) {
+                match keys.open(&key, &value) {
+                    Ok(text) if text == KEY_CHECK_TEXT => {}
+                    _ => {
+                        return Err(StoreError::Keys(format!(
+                            "encryption key {id:?} is not the key that encrypted this store's \
+                             records under that id (wrong key)"
+                        )))
+                    }
+                }
+            }
+        }
+        used.push(id);
+    }
+    match keys {
+        None if !used.is_empty() => Err(StoreError::Keys(format!(
+            "this store holds records encrypted with key(s) {}; give them with \
+             --encryption-keys (CARAVAN_ENCRYPTION_KEYS)",
+            used.join(", ")
+        ))),
+        None => Ok(()),
+        Some(keys) => {
+            let missing: Vec<&String> = used
+                .iter()
+                .filter(|id| !keys.ids().any(|known| known == id.as_str()))
+                .collect();
+            if !missing.is_empty() {
+                return Err(StoreError::Keys(format!(
+                    "this store may hold records encrypted with key(s) {:?}, which are not \
+                     configured; keep old keys after the current one until `caravan rekey` \
+                     has re-encrypted everything",
+                    missing
+                )));
+            }
+            let check = key_check_key(keys.current_id());
+            if meta.get(&check)?.is_none() {
+                meta.insert(check.as_slice(), keys.seal(&check, KEY_CHECK_TEXT))?;
+                meta.flush()?;
+            }
+            Ok(())
+        }
     }
 }
 
@@ -152,8 +274,8 @@ impl DocStore for SledStore {
     fn append(&self, trip: &TripId, update: &[u8], meta: &UpdateMeta) -> Result<(), StoreError> {
         let mut key = Self::log_prefix(trip);
         key.extend_from_slice(&self.db.generate_id()?.to_be_bytes());
-        self.docs
-            .insert(key, encode(&UpdateRecordRef { update, meta }))?;
+        let value = encode(&UpdateRecordRef { update, meta }, self.keys.as_ref(), &key);
+        self.docs.insert(key, value)?;
         Ok(())
     }
 
@@ -186,7 +308,9 @@ impl DocStore for SledStore {
         };
         let bytes_after = snapshot.state.len();
         let mut batch = Batch::default();
-        batch.insert(Self::snapshot_key(trip), encode(&snapshot));
+        let snapshot_key = Self::snapshot_key(trip);
+        let value = encode(&snapshot, self.keys.as_ref(), &snapshot_key);
+        batch.insert(snapshot_key, value);
         for (key, _) in &log {
             batch.remove(key.clone());
         }
