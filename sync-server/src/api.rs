@@ -12,6 +12,7 @@ use yrs::updates::decoder::Decode;
 use yrs::StateVector;
 
 use crate::app::AppState;
+use crate::auth::{Action, Credentials};
 use crate::http_error::ApiError;
 use crate::room::ReceiveError;
 
@@ -35,7 +36,11 @@ pub struct TripListing {
 }
 
 /// `GET /api/trips`: every stored trip with its size and last change.
-pub async fn list_trips(State(app): State<AppState>) -> Result<Json<Vec<TripListing>>, ApiError> {
+pub async fn list_trips(
+    State(app): State<AppState>,
+    credentials: Credentials,
+) -> Result<Json<Vec<TripListing>>, ApiError> {
+    app.authorize(&credentials, Action::List, None)?;
     let store = app.store().clone();
     let trips = tokio::task::spawn_blocking(move || store.list())
         .await
@@ -79,8 +84,10 @@ pub async fn get_update(
     Path(id): Path<String>,
     Query(query): Query<StateQuery>,
     State(app): State<AppState>,
+    credentials: Credentials,
 ) -> Result<Response, ApiError> {
     let trip = trip_id(&id)?;
+    app.authorize(&credentials, Action::Read, Some(&trip))?;
     let sv = query.sv.as_deref().map(decode_state_vector).transpose()?;
     let room = app.rooms.load(&trip).await?;
     if room.is_empty() {
@@ -96,9 +103,12 @@ pub async fn get_update(
 pub async fn post_update(
     Path(id): Path<String>,
     State(app): State<AppState>,
+    credentials: Credentials,
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let trip = trip_id(&id)?;
+    let access = app.authorize(&credentials, Action::Write, Some(&trip))?;
+    let origin = format!("rest:{}", access.user());
     if body.is_empty() {
         return Err(ApiError::bad_request(
             "the body must be a binary Yjs update (lib0 v1)",
@@ -108,7 +118,7 @@ pub async fn post_update(
     let mut attempts = 0;
     let ticket = loop {
         let room = app.rooms.load(&trip).await?;
-        match room.apply_update(&body, "rest") {
+        match room.apply_update(&body, &origin) {
             Ok(ticket) => break ticket,
             Err(ReceiveError::Closed) if attempts < 10 => attempts += 1,
             Err(ReceiveError::Closed) => {
@@ -116,7 +126,13 @@ pub async fn post_update(
             }
             Err(ReceiveError::Protocol(e)) => {
                 app.metrics().error(e.kind());
-                return Err(ApiError::bad_request(e.to_string()));
+                tracing::warn!(trip = %trip, user = access.user(), reason = %e, "refused an update");
+                return Err(match e {
+                    crate::protocol::ProtocolError::DocumentTooLarge { .. } => {
+                        ApiError::with_status(StatusCode::PAYLOAD_TOO_LARGE, e.to_string())
+                    }
+                    _ => ApiError::bad_request(e.to_string()),
+                });
             }
             Err(ReceiveError::Storage(e)) => return Err(e.into()),
         }
@@ -131,8 +147,11 @@ pub async fn post_update(
 pub async fn delete_trip(
     Path(id): Path<String>,
     State(app): State<AppState>,
+    credentials: Credentials,
 ) -> Result<StatusCode, ApiError> {
     let trip = trip_id(&id)?;
+    let access = app.authorize(&credentials, Action::Delete, Some(&trip))?;
+    tracing::info!(trip = %trip, user = access.user(), "deleting a trip");
     if app.rooms.delete(&trip).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {

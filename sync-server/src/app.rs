@@ -12,8 +12,10 @@ use persistence::{DocStore, SledStore, StoreError, TripId};
 use tokio_util::sync::CancellationToken;
 
 use crate::api;
+use crate::auth::{Access, Action, Auth, Credentials};
 use crate::config::ServerConfig;
 use crate::durability::GroupCommit;
+use crate::http_error::ApiError;
 use crate::metrics::Metrics;
 use crate::room::{Rooms, Services};
 use crate::trips_api;
@@ -30,7 +32,7 @@ pub struct AppState {
 
 impl AppState {
     /// A server over `store` (not yet listening, no background tasks running).
-    pub fn new(config: ServerConfig, store: Arc<dyn DocStore>) -> AppState {
+    pub fn new(config: ServerConfig, store: Arc<dyn DocStore>, auth: Auth) -> AppState {
         let metrics = Arc::new(Metrics::new());
         let commit = Arc::new(GroupCommit::new(store.clone(), metrics.clone()));
         let services = Arc::new(Services {
@@ -39,6 +41,8 @@ impl AppState {
             metrics,
             config,
             events: crate::events::EventFeed::default(),
+            auth,
+            connections_per_ip: Default::default(),
         });
         AppState {
             rooms: Arc::new(Rooms::new(services)),
@@ -54,6 +58,23 @@ impl AppState {
     /// The metrics.
     pub fn metrics(&self) -> &Arc<Metrics> {
         &self.rooms.services().metrics
+    }
+
+    /// Token keys and the admin key.
+    pub fn auth(&self) -> &Auth {
+        &self.rooms.services().auth
+    }
+
+    /// Checks `credentials` for `action` on `trip`; refusals are logged and counted.
+    pub fn authorize(
+        &self,
+        credentials: &Credentials,
+        action: Action,
+        trip: Option<&TripId>,
+    ) -> Result<Access, ApiError> {
+        self.auth()
+            .authorize(credentials, action, trip, self.metrics())
+            .map_err(ApiError::from)
     }
 
     /// The document store.
@@ -76,7 +97,7 @@ impl AppState {
 
 /// Every route of the server.
 pub fn router(app: AppState) -> Router {
-    let body_limit = app.config().max_message_bytes;
+    let body_limit = app.config().max_body_bytes;
     Router::new()
         .route("/sync/{trip}", get(ws::sync_handler))
         .route(
@@ -93,28 +114,65 @@ pub fn router(app: AppState) -> Router {
             get(trips_api::get_trip).delete(api::delete_trip),
         )
         .route("/api/events", get(crate::events::event_stream))
+        .route("/api/tokens", post(crate::tokens_api::mint_token))
         .route("/healthz", get(api::healthz))
         .route("/readyz", get(api::readyz))
         .route("/metrics", get(api::metrics))
+        .layer(axum::middleware::map_response_with_state(
+            app.clone(),
+            explain_body_limit,
+        ))
         .layer(DefaultBodyLimit::max(body_limit))
         .with_state(app)
 }
 
+/// Turns axum's bare 413 (a body over `--max-body-bytes`) into a JSON error that says the
+/// limit, and counts it.
+async fn explain_body_limit(
+    axum::extract::State(app): axum::extract::State<AppState>,
+    response: axum::response::Response,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if response.status() != axum::http::StatusCode::PAYLOAD_TOO_LARGE
+        || response
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .is_some_and(|t| t.as_bytes().starts_with(b"application/json"))
+    {
+        return response;
+    }
+    app.metrics().error("body_too_big");
+    tracing::warn!(
+        limit = app.config().max_body_bytes,
+        "refused a request body over the limit"
+    );
+    ApiError::with_status(
+        axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+        format!(
+            "the request body is too big: the limit is {} bytes",
+            app.config().max_body_bytes
+        ),
+    )
+    .into_response()
+}
+
 /// Runs `caravan serve` until SIGINT or SIGTERM, then stops cleanly: connections are closed
 /// with a reason, every loaded trip is compacted, and the store is flushed.
-pub async fn serve(config: ServerConfig) -> anyhow::Result<()> {
+pub async fn serve(config: ServerConfig, auth: Auth) -> anyhow::Result<()> {
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating the data directory {}", config.data_dir.display()))?;
-    let store = SledStore::open(&config.data_dir).with_context(|| {
-        format!(
-            "opening the store in {} (is another caravan using it?)",
-            config.data_dir.display()
-        )
-    })?;
+    let store = SledStore::open_with_keys(&config.data_dir, config.encryption_keys.clone())
+        .with_context(|| {
+            format!(
+                "opening the store in {} (is another caravan using it?)",
+                config.data_dir.display()
+            )
+        })?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("listening on {}", config.listen))?;
-    let app = AppState::new(config.clone(), Arc::new(store));
+    log_security(&config, &auth);
+    let app = AppState::new(config.clone(), Arc::new(store), auth);
     tracing::info!(
         listen = %listener.local_addr()?,
         data = %config.data_dir.display(),
@@ -168,6 +226,27 @@ pub async fn serve(config: ServerConfig) -> anyhow::Result<()> {
     let _ = flusher.await;
     tracing::info!("stopped; everything is saved");
     Ok(())
+}
+
+/// Says at start how the server is protected, loudly when it is not.
+fn log_security(config: &ServerConfig, auth: &Auth) {
+    match auth.keys() {
+        None => tracing::warn!(
+            "RUNNING OPEN: no --jwt-secret or --jwt-public-key is configured, so anyone who can \
+             reach this port may read, change and delete every trip. Fine on your own machine; \
+             use --require-auth in production"
+        ),
+        Some(keys) => tracing::info!(
+            hs256 = keys.can_mint(),
+            public_key = keys.public_algorithm().unwrap_or("none"),
+            admin_key = auth.has_admin_key(),
+            "tokens are required"
+        ),
+    }
+    match &config.encryption_keys {
+        Some(keys) => tracing::info!(current_key = keys.current_id(), "the store is encrypted"),
+        None => tracing::info!("the store is not encrypted (see --encryption-keys)"),
+    }
 }
 
 async fn stop_signal() {

@@ -30,6 +30,26 @@ pub struct ServerConfig {
     pub compact_after_updates: usize,
     /// Longest time an update waits for a flush when nobody asked for one (group commit).
     pub flush_interval: Duration,
+    /// Largest REST request body, in bytes.
+    pub max_body_bytes: usize,
+    /// Largest trip, in stored bytes (snapshot plus log): updates that would pass it are
+    /// refused.
+    pub max_doc_bytes: usize,
+    /// Messages per second one connection may send, sustained (0: no limit). Faster senders
+    /// are throttled: the server stops reading from them until their budget refills.
+    pub messages_per_second: u32,
+    /// Messages one connection may send in a burst above the sustained rate.
+    pub message_burst: u32,
+    /// Open WebSocket connections per client IP address (0: no limit).
+    pub max_connections_per_ip: usize,
+    /// Time a connection that did not authenticate in its URL or headers has to send its
+    /// token message.
+    pub auth_timeout: Duration,
+    /// Trips loaded in memory at once; idle ones are evicted first, and when none is idle,
+    /// new ones are refused.
+    pub max_loaded_trips: usize,
+    /// Keys that encrypt the store (the first seals new records); `None` stores in the clear.
+    pub encryption_keys: Option<persistence::Keyring>,
 }
 
 impl Default for ServerConfig {
@@ -46,6 +66,14 @@ impl Default for ServerConfig {
             sweep_interval: Duration::from_secs(2),
             compact_after_updates: 1000,
             flush_interval: Duration::from_millis(100),
+            max_body_bytes: 16 * 1024 * 1024,
+            max_doc_bytes: 64 * 1024 * 1024,
+            messages_per_second: 200,
+            message_burst: 1000,
+            max_connections_per_ip: 1000,
+            auth_timeout: Duration::from_secs(10),
+            max_loaded_trips: 10_000,
+            encryption_keys: None,
         }
     }
 }

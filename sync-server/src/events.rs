@@ -63,7 +63,9 @@ impl EventFeed {
 /// `GET /api/events`: an `opened` event for every trip open now, then events as they happen.
 pub async fn event_stream(
     State(app): State<AppState>,
-) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    credentials: crate::auth::Credentials,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, crate::http_error::ApiError> {
+    app.authorize(&credentials, crate::auth::Action::Events, None)?;
     // Subscribe first, then list: an opening between the two shows up twice, never not at all.
     let live = BroadcastStream::new(app.rooms.events().subscribe()).map(|item| match item {
         Ok(event) => event,
@@ -89,5 +91,5 @@ pub async fn event_stream(
             .json_data(&event)
             .expect("events serialize"))
     });
-    Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+    Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }

@@ -31,6 +31,25 @@ impl ApiError {
         }
     }
 
+    /// An error with any status.
+    pub fn with_status(status: StatusCode, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            message: message.into(),
+            reasons: Vec::new(),
+        }
+    }
+
+    /// The status code.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The message.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
     /// 404: no such trip.
     pub fn not_found(message: impl Into<String>) -> ApiError {
         ApiError {

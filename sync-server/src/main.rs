@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
-use persistence::{DocStore, SledStore, TripId};
+use persistence::{DocStore, Keyring, SledStore, TripId};
+use sync_server::auth::{Auth, Claims, TokenKeys};
 use sync_server::config::ServerConfig;
 use sync_server::metrics::Metrics;
 
@@ -27,15 +28,40 @@ enum Command {
     Serve(ServeArgs),
     /// Folds every trip's update log into its snapshot (the server must be stopped).
     Compact {
-        /// Data directory.
-        #[arg(long, env = "CARAVAN_DATA", default_value = "./data")]
-        data: PathBuf,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Re-encrypts every record with the current encryption key, or decrypts the store when
+    /// no key is given (the server must be stopped). Afterwards, only the current key is needed.
+    Rekey {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Prints a token (JWT, HS256) for development, signed with the server's secret.
+    Token {
+        /// HS256 secret, the same as the server's.
+        #[arg(long, env = "CARAVAN_JWT_SECRET", hide_env_values = true)]
+        jwt_secret: String,
+        /// The trip, or `*` for every trip.
+        #[arg(long)]
+        trip: String,
+        /// owner, editor, viewer or assistant.
+        #[arg(long, default_value = "editor")]
+        role: sync_server::auth::Role,
+        /// The user.
+        #[arg(long)]
+        sub: String,
+        /// The user's family.
+        #[arg(long)]
+        family: Option<String>,
+        /// Lifetime, such as 15m, 1h, 7d.
+        #[arg(long, default_value = "1h")]
+        ttl: String,
     },
     /// Prints a trip's JSON view (the server must be stopped; online: GET /api/trips/{id}).
     Export {
-        /// Data directory.
-        #[arg(long, env = "CARAVAN_DATA", default_value = "./data")]
-        data: PathBuf,
+        #[command(flatten)]
+        store: StoreArgs,
         /// The trip.
         #[arg(long)]
         trip: String,
@@ -46,9 +72,8 @@ enum Command {
     /// Creates a trip from a JSON file and prints its id (the server must be stopped;
     /// online: POST /api/trips).
     Import {
-        /// Data directory.
-        #[arg(long, env = "CARAVAN_DATA", default_value = "./data")]
-        data: PathBuf,
+        #[command(flatten)]
+        store: StoreArgs,
         /// The JSON file (`-` for standard input).
         #[arg(long)]
         file: PathBuf,
@@ -58,14 +83,75 @@ enum Command {
     },
 }
 
+/// Where the store is and how it is encrypted.
+#[derive(Args)]
+struct StoreArgs {
+    /// Data directory (the sled database).
+    #[arg(long, env = "CARAVAN_DATA", default_value = "./data")]
+    data: PathBuf,
+    /// Encryption keys `id:base64key[,id:base64key...]`, the current one first; older ones
+    /// are kept to read what they encrypted. Make a key with `openssl rand -base64 32`.
+    #[arg(long, env = "CARAVAN_ENCRYPTION_KEYS", hide_env_values = true)]
+    encryption_keys: Option<String>,
+}
+
+impl StoreArgs {
+    fn keyring(&self) -> anyhow::Result<Option<Keyring>> {
+        self.encryption_keys
+            .as_deref()
+            .filter(|k| !k.trim().is_empty())
+            .map(Keyring::parse)
+            .transpose()
+            .map_err(Into::into)
+    }
+
+    fn open(&self) -> anyhow::Result<SledStore> {
+        SledStore::open_with_keys(&self.data, self.keyring()?)
+            .with_context(|| format!("opening {} (stop the server first)", self.data.display()))
+    }
+}
+
 #[derive(Args)]
 struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "CARAVAN_LISTEN", default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
-    /// Data directory (the sled database).
-    #[arg(long, env = "CARAVAN_DATA", default_value = "./data")]
-    data: PathBuf,
+    #[command(flatten)]
+    store: StoreArgs,
+    /// HS256 secret that tokens are signed with (at least 32 bytes).
+    #[arg(long, env = "CARAVAN_JWT_SECRET", hide_env_values = true)]
+    jwt_secret: Option<String>,
+    /// PEM public key (RSA for RS256, P-256 EC for ES256) that tokens are signed with.
+    #[arg(long, env = "CARAVAN_JWT_PUBLIC_KEY")]
+    jwt_public_key: Option<PathBuf>,
+    /// Key that opens the admin routes (POST /api/tokens, listing, the event feed), given as
+    /// `Authorization: Bearer <key>`.
+    #[arg(long, env = "CARAVAN_ADMIN_KEY", hide_env_values = true)]
+    admin_key: Option<String>,
+    /// Refuse to start without a token key (production).
+    #[arg(long, env = "CARAVAN_REQUIRE_AUTH")]
+    require_auth: bool,
+    /// Largest REST request body, in bytes.
+    #[arg(long, env = "CARAVAN_MAX_BODY_BYTES", default_value_t = 16 * 1024 * 1024)]
+    max_body_bytes: usize,
+    /// Largest trip, in stored bytes; updates past it are refused.
+    #[arg(long, env = "CARAVAN_MAX_DOC_BYTES", default_value_t = 64 * 1024 * 1024)]
+    max_doc_bytes: usize,
+    /// Messages per second one connection may send, sustained (0: no limit).
+    #[arg(long, env = "CARAVAN_MESSAGES_PER_SECOND", default_value_t = 200)]
+    messages_per_second: u32,
+    /// Messages one connection may send in a burst.
+    #[arg(long, env = "CARAVAN_MESSAGE_BURST", default_value_t = 1000)]
+    message_burst: u32,
+    /// Open WebSocket connections per client IP address (0: no limit).
+    #[arg(long, env = "CARAVAN_MAX_CONNECTIONS_PER_IP", default_value_t = 1000)]
+    max_connections_per_ip: usize,
+    /// Seconds a connection without a token in its URL has to send its token message.
+    #[arg(long, env = "CARAVAN_AUTH_TIMEOUT_SECS", default_value_t = 10)]
+    auth_timeout_secs: u64,
+    /// Trips loaded in memory at once (idle ones are evicted first).
+    #[arg(long, env = "CARAVAN_MAX_LOADED_TRIPS", default_value_t = 10_000)]
+    max_loaded_trips: usize,
     /// Largest WebSocket message or REST update accepted, in bytes.
     #[arg(long, env = "CARAVAN_MAX_MESSAGE_BYTES", default_value_t = 16 * 1024 * 1024)]
     max_message_bytes: usize,
@@ -93,10 +179,39 @@ struct ServeArgs {
 }
 
 impl ServeArgs {
-    fn into_config(self) -> ServerConfig {
-        ServerConfig {
+    fn auth(&self) -> anyhow::Result<Auth> {
+        let public_key = match &self.jwt_public_key {
+            Some(path) => Some(
+                std::fs::read(path)
+                    .with_context(|| format!("reading the JWT public key {}", path.display()))?,
+            ),
+            None => None,
+        };
+        let keys = TokenKeys::new(
+            self.jwt_secret.as_deref().map(str::as_bytes),
+            public_key.as_deref(),
+        )?;
+        if keys.is_none() && self.require_auth {
+            anyhow::bail!(
+                "--require-auth is set but no token key is configured: give --jwt-secret \
+                 (CARAVAN_JWT_SECRET) or --jwt-public-key (CARAVAN_JWT_PUBLIC_KEY)"
+            );
+        }
+        Ok(Auth::new(keys, self.admin_key.clone()))
+    }
+
+    fn into_config(self) -> anyhow::Result<ServerConfig> {
+        Ok(ServerConfig {
             listen: self.listen,
-            data_dir: self.data,
+            encryption_keys: self.store.keyring()?,
+            data_dir: self.store.data,
+            max_body_bytes: self.max_body_bytes,
+            max_doc_bytes: self.max_doc_bytes,
+            messages_per_second: self.messages_per_second,
+            message_burst: self.message_burst,
+            max_connections_per_ip: self.max_connections_per_ip,
+            auth_timeout: Duration::from_secs(self.auth_timeout_secs.max(1)),
+            max_loaded_trips: self.max_loaded_trips.max(1),
             max_message_bytes: self.max_message_bytes,
             outbox_frames: self.outbox_frames.max(1),
             ping_interval: Duration::from_secs(self.ping_secs.max(1)),
@@ -106,7 +221,7 @@ impl ServeArgs {
             compact_after_updates: self.compact_after_updates.max(1),
             flush_interval: Duration::from_millis(self.flush_interval_ms.max(1)),
             ..ServerConfig::default()
-        }
+        })
     }
 }
 
@@ -118,15 +233,50 @@ fn main() -> anyhow::Result<()> {
         )
         .with_target(false)
         .init();
+    install_panic_hook();
     let cli = Cli::parse();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     match cli.command {
-        Command::Serve(args) => runtime.block_on(sync_server::app::serve(args.into_config())),
-        Command::Compact { data } => {
-            let store = SledStore::open(&data)
-                .with_context(|| format!("opening {} (stop the server first)", data.display()))?;
+        Command::Serve(args) => {
+            let auth = args.auth()?;
+            let config = args.into_config()?;
+            runtime.block_on(sync_server::app::serve(config, auth))
+        }
+        Command::Token {
+            jwt_secret,
+            trip,
+            role,
+            sub,
+            family,
+            ttl,
+        } => {
+            let ttl = sync_server::tokens_api::parse_ttl(Some(&serde_json::Value::String(ttl)))
+                .map_err(anyhow::Error::msg)?;
+            if trip != "*" {
+                TripId::parse(&trip)?;
+            }
+            let keys =
+                TokenKeys::new(Some(jwt_secret.as_bytes()), None)?.expect("a secret was given");
+            let claims = Claims {
+                sub,
+                trip,
+                role,
+                family,
+                exp: persistence::now_ms() / 1000 + ttl,
+                nbf: None,
+            };
+            println!("{}", keys.mint(&claims)?);
+            Ok(())
+        }
+        Command::Rekey { store } => {
+            let rewritten = store.open()?.rekey()?;
+            println!("re-encrypted {rewritten} records");
+            Ok(())
+        }
+        Command::Compact { store } => {
+            let store = store.open()?;
             for trip in store.list()? {
                 let report = store.compact(&trip.id)?;
                 println!(
@@ -137,20 +287,15 @@ fn main() -> anyhow::Result<()> {
             store.flush()?;
             Ok(())
         }
-        Command::Export { data, trip, out } => export(&data, &trip, out.as_deref()),
-        Command::Import { data, file, id } => import(&data, &file, id),
+        Command::Export { store, trip, out } => export(&store, &trip, out.as_deref()),
+        Command::Import { store, file, id } => import(&store, &file, id),
     }
 }
 
-fn open_store(data: &std::path::Path) -> anyhow::Result<SledStore> {
-    SledStore::open(data)
-        .with_context(|| format!("opening {} (stop the server first)", data.display()))
-}
-
-fn export(data: &std::path::Path, trip: &str, out: Option<&std::path::Path>) -> anyhow::Result<()> {
+fn export(store: &StoreArgs, trip: &str, out: Option<&std::path::Path>) -> anyhow::Result<()> {
     let trip = TripId::parse(trip)?;
-    let store = open_store(data)?;
-    let (doc, _) = sync_server::room::load_doc(&store, &trip, &Metrics::new())?;
+    let store = store.open()?;
+    let doc = sync_server::room::load_doc(&store, &trip, &Metrics::new())?.doc;
     let read = doc_model::read_trip(&doc);
     let view = read
         .trip
@@ -167,11 +312,7 @@ fn export(data: &std::path::Path, trip: &str, out: Option<&std::path::Path>) -> 
     Ok(())
 }
 
-fn import(
-    data: &std::path::Path,
-    file: &std::path::Path,
-    id: Option<String>,
-) -> anyhow::Result<()> {
+fn import(store: &StoreArgs, file: &std::path::Path, id: Option<String>) -> anyhow::Result<()> {
     let text = if file == std::path::Path::new("-") {
         std::io::read_to_string(std::io::stdin())?
     } else {
@@ -186,7 +327,7 @@ fn import(
         anyhow::anyhow!("the trip is not valid:\n{}", lines.join("\n"))
     })?;
     let id = TripId::parse(&id.unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string()))?;
-    let store = open_store(data)?;
+    let store = store.open()?;
     if store.load(&id)?.is_some() {
         anyhow::bail!("a trip {id} exists already");
     }
@@ -198,4 +339,42 @@ fn import(
     store.flush()?;
     println!("{id}");
     Ok(())
+}
+
+/// Panics caught inside yrs (hostile updates) would each print a message and a backtrace
+/// hint to stderr: a client could flood the log. Report them through tracing instead, at
+/// most a few per minute, and say how many were left out.
+fn install_panic_hook() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::Mutex;
+    static WINDOW: Mutex<(u64, u64)> = Mutex::new((0, 0));
+    static SUPPRESSED: AtomicU64 = AtomicU64::new(0);
+    const PER_MINUTE: u64 = 5;
+    std::panic::set_hook(Box::new(|info| {
+        let minute = persistence::now_ms() / 60_000;
+        let mut window = WINDOW.lock().unwrap_or_else(|p| p.into_inner());
+        if window.0 != minute {
+            let left_out = SUPPRESSED.swap(0, Ordering::Relaxed);
+            if left_out > 0 {
+                tracing::error!(left_out, "panics left out of the log in the last minute");
+            }
+            *window = (minute, 0);
+        }
+        window.1 += 1;
+        if window.1 <= PER_MINUTE {
+            let location = info
+                .location()
+                .map(|l| format!("{}:{}", l.file(), l.line()))
+                .unwrap_or_default();
+            let message = info
+                .payload()
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| info.payload().downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            tracing::error!(%location, %message, "panic (caught unless the process stops)");
+        } else {
+            SUPPRESSED.fetch_add(1, Ordering::Relaxed);
+        }
+    }));
 }

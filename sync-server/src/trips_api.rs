@@ -10,6 +10,7 @@ use persistence::TripId;
 use yrs::{Doc, ReadTxn, StateVector, Transact};
 
 use crate::app::AppState;
+use crate::auth::{Action, Credentials};
 use crate::http_error::ApiError;
 use crate::room::ReceiveError;
 
@@ -18,8 +19,10 @@ use crate::room::ReceiveError;
 pub async fn get_trip(
     Path(id): Path<String>,
     State(app): State<AppState>,
+    credentials: Credentials,
 ) -> Result<Response, ApiError> {
     let trip = TripId::parse(&id).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    app.authorize(&credentials, Action::Read, Some(&trip))?;
     let room = app.rooms.load(&trip).await?;
     let read = room.read(read_trip);
     let Some(view) = read.trip else {
@@ -39,15 +42,21 @@ pub async fn get_trip(
 /// valid. Answers `201 {"id": ...}` once the trip is durable.
 pub async fn create_trip(
     State(app): State<AppState>,
+    credentials: Credentials,
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
+    app.authorize(&credentials, Action::Create, None)?;
     let trip: Trip = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_request(format!("the body is not a trip: {e}")))?;
     create(&app, &trip).await
 }
 
 /// `POST /api/trips/sample`: creates the sample trip, starting two weeks from today.
-pub async fn create_sample(State(app): State<AppState>) -> Result<Response, ApiError> {
+pub async fn create_sample(
+    State(app): State<AppState>,
+    credentials: Credentials,
+) -> Result<Response, ApiError> {
+    app.authorize(&credentials, Action::Create, None)?;
     let start = chrono::Utc::now().date_naive() + chrono::Duration::days(14);
     create(&app, &doc_model::sample::sample_trip(start)).await
 }

@@ -3,13 +3,20 @@
 //! The reader feeds binary frames to the room (which runs the protocol state machine); the
 //! writer drains the connection's bounded outbox into the socket, sends keep-alive pings, and
 //! sends the close frame when anyone hangs up (the room, the reader, the server's shutdown).
+//!
+//! Before anything of the trip is sent, the connection is authenticated: by the token in its
+//! URL or `Authorization` header (a bad one is refused with 401/403 before the upgrade), or,
+//! when it gave none and tokens are required, by a first message `[2, 0, token]` sent within
+//! `--auth-timeout-secs`. Limits apply per connection (messages per second) and per IP
+//! (connections).
 
 use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{Path, State};
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
@@ -18,20 +25,40 @@ use tokio::sync::mpsc;
 use tracing::Instrument;
 
 use crate::app::AppState;
+use crate::auth::{refused, Access, Action, Credentials};
 use crate::http_error::ApiError;
+use crate::limits::{IpSlot, MessageBudget};
 use crate::protocol::{messages, DocConnection};
-use crate::room::{CloseReason, ConnId, Hangup, Peer, ReceiveError, Room};
+use crate::room::{CloseReason, ConnId, Hangup, LoadError, Peer, ReceiveError, Room};
+
+/// Close code: authentication failed, timed out, or the token expired.
+pub const CLOSE_UNAUTHENTICATED: u16 = 4401;
+/// Close code: the token does not allow this.
+pub const CLOSE_FORBIDDEN: u16 = 4403;
 
 /// `GET /sync/{tripId}`: upgrades to a WebSocket speaking the y-protocols.
 pub async fn sync_handler(
     Path(trip): Path<String>,
     State(app): State<AppState>,
+    peer_addr: Option<axum::Extension<ConnectInfo<std::net::SocketAddr>>>,
+    credentials: Credentials,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
     // The trip id first: a bad one is a 400 whether or not the request is an upgrade.
     let trip = TripId::parse(&trip).map_err(|e| ApiError::bad_request(e.to_string()))?;
     let upgrade = upgrade
         .map_err(|e| ApiError::bad_request(format!("{e}: connect with a WebSocket client")))?;
+    let slot = match peer_addr {
+        Some(axum::Extension(ConnectInfo(addr))) => Some(take_ip_slot(&app, addr.ip(), &trip)?),
+        None => None,
+    };
+    // Credentials in the request are checked now: a bad token never gets a WebSocket. Without
+    // any (and tokens required), the first message must carry one.
+    let access = if credentials.token.is_some() || app.auth().is_open() {
+        Some(app.authorize(&credentials, Action::Read, Some(&trip))?)
+    } else {
+        None
+    };
     // The WebSocket layer reads messages up to twice the limit, so that a message just over it
     // is read whole and refused with a clean 1009; one cut off mid-read would leave unread
     // bytes, and the kernel would answer the close with a reset.
@@ -44,17 +71,65 @@ pub async fn sync_handler(
         .write_buffer_size(0)
         .on_upgrade(move |socket| {
             let conn = app.rooms.next_conn_id();
-            let span = tracing::info_span!("conn", id = conn, trip = %trip);
-            run_connection(app, trip, conn, socket).instrument(span)
+            let span = tracing::info_span!(
+                "conn",
+                id = conn,
+                trip = %trip,
+                user = tracing::field::Empty
+            );
+            run_connection(app, trip, conn, socket, access, slot).instrument(span)
         })
         .into_response())
 }
 
-async fn run_connection(app: AppState, trip: TripId, conn: ConnId, socket: WebSocket) {
+fn take_ip_slot(app: &AppState, ip: std::net::IpAddr, trip: &TripId) -> Result<IpSlot, ApiError> {
+    let cap = app.config().max_connections_per_ip;
+    app.rooms
+        .services()
+        .connections_per_ip
+        .acquire(ip, cap)
+        .ok_or_else(|| {
+            let refusal = crate::auth::Refusal {
+                status: StatusCode::TOO_MANY_REQUESTS,
+                kind: "too_many_connections_per_ip",
+                message: format!("too many connections from {ip}: the limit is {cap}"),
+            };
+            refused(app.metrics(), &refusal, Some(trip), &ip.to_string());
+            ApiError::with_status(refusal.status, refusal.message)
+        })
+}
+
+async fn run_connection(
+    app: AppState,
+    trip: TripId,
+    conn: ConnId,
+    mut socket: WebSocket,
+    access: Option<Access>,
+    _slot: Option<IpSlot>,
+) {
     let metrics = app.metrics().clone();
     metrics.connections.inc();
     metrics.connections_total.inc();
     tracing::debug!("connected");
+    let access = match access {
+        Some(access) => access,
+        None => match authenticate_first_message(&app, &trip, &mut socket).await {
+            Ok(access) => access,
+            Err(reason) => {
+                let _ = tokio::time::timeout(
+                    std::time::Duration::from_secs(1),
+                    socket.send(Message::Close(Some(CloseFrame {
+                        code: reason.code,
+                        reason: reason.reason.into(),
+                    }))),
+                )
+                .await;
+                metrics.connections.dec();
+                return;
+            }
+        },
+    };
+    tracing::Span::current().record("user", access.user());
 
     let (outbox, outbox_rx) = mpsc::channel::<Bytes>(app.config().outbox_frames);
     let hangup = Arc::new(Hangup::default());
@@ -62,7 +137,7 @@ async fn run_connection(app: AppState, trip: TripId, conn: ConnId, socket: WebSo
         outbox,
         hangup: hangup.clone(),
     };
-    let mut session = DocConnection::new(true);
+    let mut session = DocConnection::new(access.can_write());
     let (sink, stream) = socket.split();
     let writer = tokio::spawn(
         write_loop(app.clone(), sink, outbox_rx, hangup.clone())
@@ -70,11 +145,11 @@ async fn run_connection(app: AppState, trip: TripId, conn: ConnId, socket: WebSo
     );
 
     match join(&app, &trip, conn, peer.clone(), &session).await {
-        Some(room) => {
-            read_loop(&app, &room, conn, &mut session, stream, &peer).await;
+        Ok(room) => {
+            read_loop(&app, &room, conn, &mut session, stream, &peer, &access).await;
             room.leave(conn, &mut session);
         }
-        None => hangup.hang_up(CloseReason::new(1011, "the trip could not be loaded")),
+        Err(reason) => hangup.hang_up(reason),
     }
     // The reader is done; make sure the writer ends too, and give it a moment to say why.
     hangup.hang_up(CloseReason::new(1000, "bye"));
@@ -90,22 +165,72 @@ async fn join(
     conn: ConnId,
     peer: Peer,
     session: &DocConnection,
-) -> Option<Arc<Room>> {
+) -> Result<Arc<Room>, CloseReason> {
     for _ in 0..100 {
         let room = match app.rooms.load(trip).await {
             Ok(room) => room,
-            Err(e) => {
+            Err(e @ LoadError::AtCapacity(_)) => {
+                return Err(CloseReason::new(1013, e.to_string()));
+            }
+            Err(LoadError::Store(e)) => {
                 app.metrics().error("storage");
                 tracing::error!(error = %e, "could not load the trip");
-                return None;
+                return Err(CloseReason::new(1011, "the trip could not be loaded"));
             }
         };
         if room.join(conn, peer.clone(), session).is_ok() {
-            return Some(room);
+            return Ok(room);
         }
         tokio::task::yield_now().await;
     }
-    None
+    Err(CloseReason::new(1011, "the trip could not be loaded"))
+}
+
+/// Waits (up to `auth_timeout`) for the first message to be `[2, 0, varString token]` (the
+/// y-protocols auth message type, as Hocuspocus clients send it, without the document name)
+/// and checks the token. Nothing of the trip has been sent yet.
+async fn authenticate_first_message(
+    app: &AppState,
+    trip: &TripId,
+    socket: &mut WebSocket,
+) -> Result<Access, CloseReason> {
+    let timeout = app.config().auth_timeout;
+    let refuse = |refusal: crate::auth::Refusal| {
+        refused(app.metrics(), &refusal, Some(trip), "anonymous");
+        CloseReason::new(refusal.close_code(), refusal.message)
+    };
+    let first = loop {
+        match tokio::time::timeout(timeout, socket.recv()).await {
+            Err(_) => {
+                return Err(refuse(crate::auth::Refusal {
+                    status: StatusCode::UNAUTHORIZED,
+                    kind: "auth_timeout",
+                    message: format!(
+                        "authentication timed out: send a token within {} s",
+                        timeout.as_secs()
+                    ),
+                }))
+            }
+            Ok(None) | Ok(Some(Err(_))) => {
+                return Err(CloseReason::new(1000, "closed before authenticating"))
+            }
+            Ok(Some(Ok(Message::Binary(frame)))) => break frame,
+            Ok(Some(Ok(Message::Ping(_) | Message::Pong(_)))) => continue,
+            Ok(Some(Ok(_))) => break Bytes::new(),
+        }
+    };
+    let token = messages::read_auth_token(&first).ok_or_else(|| {
+        refuse(crate::auth::Refusal {
+            status: StatusCode::UNAUTHORIZED,
+            kind: "auth_missing",
+            message: "authenticate first: put a token in the URL (?token=) or send [2, 0, token]"
+                .into(),
+        })
+    })?;
+    let credentials = Credentials { token: Some(token) };
+    app.auth()
+        .authorize(&credentials, Action::Read, Some(trip), app.metrics())
+        .map_err(|r| CloseReason::new(r.close_code(), r.message))
 }
 
 async fn read_loop(
@@ -115,9 +240,23 @@ async fn read_loop(
     session: &mut DocConnection,
     mut stream: SplitStream<WebSocket>,
     peer: &Peer,
+    access: &Access,
 ) {
     let metrics = app.metrics();
     let dead_after = app.config().dead_after;
+    let budget = MessageBudget::new(app.config().messages_per_second, app.config().message_burst);
+    // A token ends the connection when it expires.
+    let expiry = access.expires_at().map(|exp| {
+        let left = exp.saturating_sub(persistence::now_ms() / 1000);
+        tokio::time::Instant::now() + std::time::Duration::from_secs(left)
+    });
+    let expired = async move {
+        match expiry {
+            Some(at) => tokio::time::sleep_until(at).await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::pin!(expired);
     // Group-commit ticket of the newest update this connection sent: "saved?" waits for it.
     let mut last_ticket = 0u64;
     let hang_up = |code: u16, reason: String, kind: &str| {
@@ -131,6 +270,13 @@ async fn read_loop(
             _ = app.shutdown.cancelled() => {
                 peer.hangup.hang_up(CloseReason::new(1001, "the server is shutting down"));
                 return;
+            }
+            _ = &mut expired => {
+                return hang_up(
+                    CLOSE_UNAUTHENTICATED,
+                    "your token expired: reconnect with a fresh one".into(),
+                    "auth_expired",
+                );
             }
             next = tokio::time::timeout(dead_after, stream.next()) => next,
         };
@@ -161,8 +307,31 @@ async fn read_loop(
             }
             Message::Binary(frame) => {
                 metrics.bytes_in_total.inc_by(frame.len() as u64);
+                if let Some(wait) = budget.as_ref().and_then(MessageBudget::take) {
+                    // Over its rate: stop reading from this client until the bucket refills.
+                    // Its frames wait in the socket buffers, and TCP slows the sender down.
+                    metrics.error("rate_limited");
+                    tracing::debug!(wait_ms = wait.as_millis() as u64, "throttling");
+                    tokio::select! {
+                        _ = tokio::time::sleep(wait) => {}
+                        _ = peer.hangup.requested() => return,
+                    }
+                    // The wait bought exactly one message.
+                    let _ = budget.as_ref().map(MessageBudget::take);
+                }
                 match room.receive(conn, session, &frame) {
                     Ok(received) => {
+                        if received.denied_writes > 0 {
+                            let refusal = crate::auth::Refusal {
+                                status: StatusCode::FORBIDDEN,
+                                kind: "read_only",
+                                message: format!(
+                                    "refused {} update(s): this connection may only read",
+                                    received.denied_writes
+                                ),
+                            };
+                            refused(metrics, &refusal, Some(&room.trip), access.user());
+                        }
                         last_ticket = received.persisted.unwrap_or(last_ticket);
                         for n in received.saved_questions {
                             answer_when_saved(app, last_ticket, n, peer.clone());

@@ -26,6 +26,11 @@ pub enum Effect {
 pub struct RoomDoc {
     awareness: Awareness,
     clock: Arc<dyn Fn() -> Timestamp + Send + Sync>,
+    /// Bytes the trip takes in the store (snapshot plus log), kept up to date as updates
+    /// are stored and logs compacted.
+    stored_bytes: usize,
+    /// Updates that would take `stored_bytes` past this are refused.
+    max_bytes: usize,
 }
 
 impl RoomDoc {
@@ -40,7 +45,44 @@ impl RoomDoc {
         RoomDoc {
             awareness: Awareness::with_clock(doc, move || for_awareness()),
             clock,
+            stored_bytes: 0,
+            max_bytes: usize::MAX,
         }
+    }
+
+    /// Sets the trip's current size in the store and the most it may hold.
+    pub fn with_size_limit(mut self, stored_bytes: usize, max_bytes: usize) -> RoomDoc {
+        self.stored_bytes = stored_bytes;
+        self.max_bytes = max_bytes;
+        self
+    }
+
+    /// Bytes the trip takes in the store, as far as this room knows.
+    pub fn stored_bytes(&self) -> usize {
+        self.stored_bytes
+    }
+
+    /// Refuses an update of `len` bytes that would take the trip past its size limit.
+    pub fn admit(&self, len: usize) -> Result<(), ProtocolError> {
+        if self.stored_bytes.saturating_add(len) > self.max_bytes {
+            return Err(ProtocolError::DocumentTooLarge {
+                limit: self.max_bytes,
+            });
+        }
+        Ok(())
+    }
+
+    /// Counts an update of `len` bytes that was stored.
+    pub fn record_stored(&mut self, len: usize) {
+        self.stored_bytes = self.stored_bytes.saturating_add(len);
+    }
+
+    /// A compaction replaced `before` bytes of snapshot and log by a snapshot of `after`.
+    pub fn record_compaction(&mut self, before: usize, after: usize) {
+        self.stored_bytes = self
+            .stored_bytes
+            .saturating_sub(before)
+            .saturating_add(after);
     }
 
     /// The trip's document.
@@ -140,6 +182,8 @@ impl RoomDoc {
 pub struct DocConnection {
     can_write: bool,
     controlled: HashSet<ClientID>,
+    /// Updates refused (permission denied) and not yet reported by [`Self::take_denied`].
+    denied: usize,
 }
 
 impl DocConnection {
@@ -148,7 +192,18 @@ impl DocConnection {
         DocConnection {
             can_write,
             controlled: HashSet::new(),
+            denied: 0,
         }
+    }
+
+    /// Whether this connection may change the document.
+    pub fn can_write(&self) -> bool {
+        self.can_write
+    }
+
+    /// How many updates were refused since the last call (to log and count them).
+    pub fn take_denied(&mut self) -> usize {
+        std::mem::take(&mut self.denied)
     }
 
     /// What the server says first: sync step 1, then everybody's awareness.
@@ -179,12 +234,15 @@ impl DocConnection {
                         continue;
                     }
                     if !self.can_write {
+                        self.denied += 1;
                         effects.push(Effect::Reply(messages::permission_denied(
                             "this connection may only read the trip",
                         )));
                         continue;
                     }
+                    room.admit(raw.len())?;
                     room.apply(update)?;
+                    room.record_stored(raw.len());
                     effects.push(Effect::Persist(raw.to_vec()));
                     effects.push(Effect::Broadcast(messages::sync_update(raw)));
                 }

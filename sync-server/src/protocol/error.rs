@@ -1,5 +1,8 @@
 use thiserror::Error;
 
+/// Close code for an update refused because the trip reached its size limit.
+pub const CLOSE_DOCUMENT_TOO_LARGE: u16 = 4413;
+
 /// Why a client's frame was refused. Each ends (only) that client's connection; the
 /// [`ProtocolError::close_code`] and the message become the WebSocket close frame.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
@@ -23,6 +26,12 @@ pub enum ProtocolError {
     /// inconsistent and must be reloaded from the store (see [`ProtocolError::needs_reload`]).
     #[error("invalid update: it could not be applied: {0}")]
     ApplyFailed(String),
+    /// The update would take the trip past its size limit; it was not applied or stored.
+    #[error("the trip is full: it may hold at most {limit} bytes, and this change was not saved")]
+    DocumentTooLarge {
+        /// The limit, in stored bytes.
+        limit: usize,
+    },
 }
 
 impl ProtocolError {
@@ -34,6 +43,7 @@ impl ProtocolError {
             | ProtocolError::InvalidAwareness(_)
             | ProtocolError::ApplyFailed(_) => 1007,
             ProtocolError::EmptyFrame | ProtocolError::Malformed(_) => 1002,
+            ProtocolError::DocumentTooLarge { .. } => CLOSE_DOCUMENT_TOO_LARGE,
         }
     }
 
@@ -46,6 +56,7 @@ impl ProtocolError {
             ProtocolError::InvalidUpdate(_) => "invalid_update",
             ProtocolError::InvalidAwareness(_) => "invalid_awareness",
             ProtocolError::ApplyFailed(_) => "apply_failed",
+            ProtocolError::DocumentTooLarge { .. } => "document_too_big",
         }
     }
 

@@ -61,3 +61,46 @@ pub fn permission_denied(reason: &str) -> Vec<u8> {
     out.write_string(reason);
     out
 }
+
+/// The token of a client's auth message `[2, 0, varString token]` (a frame holding only that
+/// message), or `None` when the frame is anything else.
+pub fn read_auth_token(frame: &[u8]) -> Option<String> {
+    use yrs::encoding::read::{Cursor, Read};
+    let mut cursor = Cursor::new(frame);
+    let kind: u64 = cursor.read_var().ok()?;
+    let sub: u64 = cursor.read_var().ok()?;
+    if kind != u64::from(yrs::sync::protocol::MSG_AUTH) || sub != 0 {
+        return None;
+    }
+    let token = cursor.read_string().ok()?.to_owned();
+    (cursor.next == frame.len() && !token.is_empty()).then_some(token)
+}
+
+/// A client's auth message `[2, 0, varString token]`.
+pub fn auth_token(token: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(token.len() + 4);
+    out.write_var(yrs::sync::protocol::MSG_AUTH);
+    out.write_var(0u8);
+    out.write_string(token);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auth_token_messages_round_trip_and_nothing_else_reads_as_one() {
+        assert_eq!(
+            read_auth_token(&auth_token("abc.def")),
+            Some("abc.def".into())
+        );
+        assert_eq!(read_auth_token(&auth_token("")), None);
+        assert_eq!(read_auth_token(&[0, 0, 1, 0]), None, "a sync message");
+        let mut trailing = auth_token("t");
+        trailing.push(9);
+        assert_eq!(read_auth_token(&trailing), None);
+        assert_eq!(read_auth_token(&[2, 0, 200]), None, "cut short");
+        assert_eq!(read_auth_token(&[]), None);
+    }
+}

@@ -8,10 +8,10 @@ mod peer;
 mod registry;
 
 pub use peer::{CloseReason, Hangup, Peer};
-pub use registry::{load_doc, Rooms, Services};
+pub use registry::{load_doc, LoadError, LoadedDoc, Rooms, Services};
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Instant;
 
 use axum::body::Bytes;
@@ -32,6 +32,8 @@ pub const CLOSE_TOO_SLOW: u16 = 1013;
 pub struct Room {
     /// The trip this room holds.
     pub trip: TripId,
+    /// This room, for background work that reports back to it (compaction).
+    me: Weak<Room>,
     services: Arc<Services>,
     state: Mutex<RoomState>,
 }
@@ -72,21 +74,25 @@ pub struct Received {
     pub persisted: Option<u64>,
     /// "Saved?" questions to answer once everything sent so far is durable.
     pub saved_questions: Vec<u64>,
+    /// Updates refused because the connection may only read.
+    pub denied_writes: usize,
 }
 
 impl Room {
-    fn new(trip: TripId, doc: Doc, log_len: usize, services: Arc<Services>) -> Room {
-        Room {
+    fn new(trip: TripId, loaded: LoadedDoc, services: Arc<Services>) -> Arc<Room> {
+        let limit = services.config.max_doc_bytes;
+        Arc::new_cyclic(|me| Room {
             trip,
-            services,
+            me: me.clone(),
             state: Mutex::new(RoomState {
-                doc: RoomDoc::new(doc),
+                doc: RoomDoc::new(loaded.doc).with_size_limit(loaded.stored_bytes, limit),
                 peers: HashMap::new(),
                 closed: false,
-                log_len,
+                log_len: loaded.log_len,
                 idle_since: Some(Instant::now()),
             }),
-        }
+            services,
+        })
     }
 
     fn lock(&self) -> MutexGuard<'_, RoomState> {
@@ -134,7 +140,12 @@ impl Room {
         let mut effects = Vec::with_capacity(2);
         let outcome = session.handle_frame(&mut state.doc, frame, &mut effects);
         // Effects of the messages before a bad one still happen.
-        let received = self.carry_out(&mut state, conn, &mut effects, "ws");
+        let received = self
+            .carry_out(&mut state, conn, &mut effects, "ws")
+            .map(|mut received| {
+                received.denied_writes = session.take_denied();
+                received
+            });
         if let Err(e) = &outcome {
             if e.needs_reload() {
                 self.reload(&mut state);
@@ -155,10 +166,12 @@ impl Room {
         if state.closed {
             return Err(ReceiveError::Closed);
         }
+        state.doc.admit(update.len())?;
         if let Err(e) = state.doc.apply(decoded) {
             self.reload(&mut state);
             return Err(e.into());
         }
+        state.doc.record_stored(update.len());
         let mut effects = vec![
             Effect::Persist(update.to_vec()),
             Effect::Broadcast(protocol::messages::sync_update(update)),
@@ -201,6 +214,16 @@ impl Room {
     pub fn is_empty(&self) -> bool {
         let state = self.lock();
         state.doc.state_vector().is_empty()
+    }
+
+    /// A compaction of this trip replaced `before` stored bytes by `after`.
+    fn compacted(&self, before: usize, after: usize) {
+        self.lock().doc.record_compaction(before, after);
+    }
+
+    /// Bytes the trip takes in the store, as far as the room knows.
+    pub fn stored_bytes(&self) -> usize {
+        self.lock().doc.stored_bytes()
     }
 
     /// Number of connections in the room.
@@ -296,7 +319,7 @@ impl Room {
         if state.log_len >= services.config.compact_after_updates {
             // The compaction folds (about) every entry logged so far; count afresh from here.
             state.log_len = 0;
-            services.spawn_compaction(self.trip.clone());
+            services.spawn_compaction(self.trip.clone(), Some(self.me.clone()));
         }
         Ok(received)
     }
@@ -310,10 +333,11 @@ impl Room {
             &self.trip,
             &self.services.metrics,
         ) {
-            Ok((doc, log_len)) => {
+            Ok(loaded) => {
                 tracing::warn!(trip = %self.trip, "reloaded the document from the store after a failed update");
-                state.doc = RoomDoc::new(doc);
-                state.log_len = log_len;
+                state.doc = RoomDoc::new(loaded.doc)
+                    .with_size_limit(loaded.stored_bytes, self.services.config.max_doc_bytes);
+                state.log_len = loaded.log_len;
             }
             Err(e) => {
                 tracing::error!(trip = %self.trip, error = %e, "could not reload the document")

@@ -4,11 +4,11 @@
 //! left for a while), [`Rooms::delete`] and [`Rooms::shutdown`].
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::time::Instant;
 
 use dashmap::DashMap;
-use persistence::{DocStore, StoreError, TripId};
+use persistence::{Compaction, DocStore, StoreError, TripId};
 use yrs::updates::decoder::Decode;
 use yrs::{Doc, Transact, Update};
 
@@ -29,18 +29,29 @@ pub struct Services {
     pub config: ServerConfig,
     /// Trip events for `/api/events`.
     pub events: crate::events::EventFeed,
+    /// Token keys and the admin key.
+    pub auth: crate::auth::Auth,
+    /// Open connections per client IP.
+    pub connections_per_ip: Arc<crate::limits::ConnectionsPerIp>,
 }
 
 impl Services {
-    /// Compacts a trip's log in the background.
-    pub fn spawn_compaction(&self, trip: TripId) {
+    /// Compacts a trip's log in the background, then tells its room (if still loaded) how
+    /// much smaller the trip became.
+    pub fn spawn_compaction(&self, trip: TripId, room: Option<Weak<Room>>) {
         let store = self.store.clone();
         let metrics = self.metrics.clone();
-        tokio::task::spawn_blocking(move || compact(store.as_ref(), &trip, &metrics));
+        tokio::task::spawn_blocking(move || {
+            if let Some(report) = compact(store.as_ref(), &trip, &metrics) {
+                if let Some(room) = room.and_then(|r| r.upgrade()) {
+                    room.compacted(report.bytes_before, report.bytes_after);
+                }
+            }
+        });
     }
 }
 
-fn compact(store: &dyn DocStore, trip: &TripId, metrics: &Metrics) {
+fn compact(store: &dyn DocStore, trip: &TripId, metrics: &Metrics) -> Option<Compaction> {
     let started = Instant::now();
     match store.compact(trip) {
         Ok(report) if report.folded > 0 => {
@@ -53,11 +64,46 @@ fn compact(store: &dyn DocStore, trip: &TripId, metrics: &Metrics) {
                 ms = started.elapsed().as_millis() as u64,
                 "compacted"
             );
+            Some(report)
         }
-        Ok(_) => {}
+        Ok(_) => None,
         Err(e) => {
             metrics.error("compaction");
             tracing::error!(trip = %trip, error = %e, "compaction failed; the log is kept as it was");
+            None
+        }
+    }
+}
+
+/// A trip's document as built from the store.
+pub struct LoadedDoc {
+    /// The document.
+    pub doc: Doc,
+    /// Updates in the store's log (not yet compacted).
+    pub log_len: usize,
+    /// Bytes the trip takes in the store (snapshot plus log).
+    pub stored_bytes: usize,
+}
+
+/// Why a trip could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The node holds as many trips as it may, and none of them is idle.
+    #[error("the server holds {0} trips in memory, its limit, and none is idle; try again later")]
+    AtCapacity(usize),
+}
+
+impl From<LoadError> for crate::http_error::ApiError {
+    fn from(e: LoadError) -> Self {
+        match e {
+            LoadError::Store(e) => e.into(),
+            LoadError::AtCapacity(_) => crate::http_error::ApiError::with_status(
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                e.to_string(),
+            ),
         }
     }
 }
@@ -70,10 +116,14 @@ pub fn load_doc(
     store: &dyn DocStore,
     trip: &TripId,
     metrics: &Metrics,
-) -> Result<(Doc, usize), StoreError> {
+) -> Result<LoadedDoc, StoreError> {
     let doc = Doc::new();
     let Some(stored) = store.load(trip)? else {
-        return Ok((doc, 0));
+        return Ok(LoadedDoc {
+            doc,
+            log_len: 0,
+            stored_bytes: 0,
+        });
     };
     {
         let mut txn = doc.transact_mut();
@@ -87,7 +137,11 @@ pub fn load_doc(
             }
         }
     }
-    Ok((doc, stored.updates.len()))
+    Ok(LoadedDoc {
+        doc,
+        log_len: stored.updates.len(),
+        stored_bytes: stored.byte_len(),
+    })
 }
 
 /// Every loaded room, by trip.
@@ -149,7 +203,7 @@ impl Rooms {
     }
 
     /// **Load**: the room of `trip`, loading its document from the store on first use.
-    pub async fn load(&self, trip: &TripId) -> Result<Arc<Room>, StoreError> {
+    pub async fn load(&self, trip: &TripId) -> Result<Arc<Room>, LoadError> {
         if let Some(room) = self.loaded(trip) {
             return Ok(room);
         }
@@ -161,16 +215,60 @@ impl Rooms {
         let metrics = self.services.metrics.clone();
         let id = trip.clone();
         let started = Instant::now();
-        let (doc, log_len) =
-            tokio::task::spawn_blocking(move || load_doc(store.as_ref(), &id, &metrics))
-                .await
-                .expect("load task does not panic")?;
-        let room = Arc::new(Room::new(trip.clone(), doc, log_len, self.services.clone()));
+        self.make_room_for_one()?;
+        let loaded = tokio::task::spawn_blocking(move || load_doc(store.as_ref(), &id, &metrics))
+            .await
+            .expect("load task does not panic")?;
+        let log_len = loaded.log_len;
+        let room = Room::new(trip.clone(), loaded, self.services.clone());
         self.rooms.insert(trip.clone(), room.clone());
         self.services.metrics.doc_loads_total.inc();
         self.services.metrics.docs_loaded.inc();
         tracing::debug!(trip = %trip, log_len, ms = started.elapsed().as_millis() as u64, "loaded");
         Ok(room)
+    }
+
+    /// Keeps the number of loaded trips under `max_loaded_trips` before one more is loaded:
+    /// evicts the room idle the longest, or refuses when every room has connections.
+    fn make_room_for_one(&self) -> Result<(), LoadError> {
+        let cap = self.services.config.max_loaded_trips.max(1);
+        while self.rooms.len() >= cap {
+            let oldest_idle = self
+                .all()
+                .into_iter()
+                .filter_map(|room| {
+                    let state = room.lock();
+                    let since = state.idle_since.filter(|_| state.peers.is_empty())?;
+                    drop(state);
+                    Some((since, room))
+                })
+                .min_by_key(|(since, _)| *since);
+            let Some((_, room)) = oldest_idle else {
+                self.services.metrics.error("too_many_loaded_trips");
+                tracing::warn!(cap, "refusing to load a trip: every loaded trip is in use");
+                return Err(LoadError::AtCapacity(cap));
+            };
+            if self.unload(&room) {
+                tracing::debug!(trip = %room.trip, "evicted to make room");
+            }
+        }
+        Ok(())
+    }
+
+    /// Unloads `room` if it still has no connection; true when it did.
+    fn unload(&self, room: &Arc<Room>) -> bool {
+        let mut state = room.lock();
+        if !state.peers.is_empty() || state.closed {
+            return false;
+        }
+        state.closed = true;
+        drop(state);
+        self.rooms
+            .remove_if(&room.trip, |_, loaded| Arc::ptr_eq(loaded, room));
+        self.services.metrics.docs_loaded.dec();
+        self.services.metrics.doc_unloads_total.inc();
+        self.services.spawn_compaction(room.trip.clone(), None);
+        true
     }
 
     /// **Unload**: drops rooms nobody has used for `unload_after`, compacting their logs.
@@ -193,18 +291,14 @@ impl Rooms {
                 .idle_since
                 .is_some_and(|t| t.elapsed() >= config.unload_after);
             if idle && state.peers.is_empty() {
-                state.closed = true;
                 drop(state);
-                self.rooms
-                    .remove_if(&room.trip, |_, loaded| Arc::ptr_eq(loaded, &room));
                 unloaded.push(room);
             }
         }
         for room in unloaded {
-            self.services.metrics.docs_loaded.dec();
-            self.services.metrics.doc_unloads_total.inc();
-            tracing::debug!(trip = %room.trip, "unloaded");
-            self.services.spawn_compaction(room.trip.clone());
+            if self.unload(&room) {
+                tracing::debug!(trip = %room.trip, "unloaded");
+            }
         }
     }
 
