@@ -2,68 +2,14 @@
 //! awareness, the "saved" acknowledgement surviving SIGKILL, reconnection after a restart
 //! with the changes made while offline.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use caravan_client::{Client, ClientConfig, Status};
 use yrs::{Array, GetString, Map, Text, Transact};
 
-struct Server {
-    child: Child,
-    port: u16,
-}
+mod common;
 
-impl Server {
-    fn start(data: &std::path::Path, port: u16) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_caravan"))
-            .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data"])
-            .arg(data)
-            .env("NO_COLOR", "1")
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("caravan starts");
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let port = loop {
-            let line = lines.next().expect("caravan logs its address").unwrap();
-            if let Some(rest) = line.split("listen=127.0.0.1:").nth(1) {
-                break rest.split_whitespace().next().unwrap().parse().unwrap();
-            }
-        };
-        // Keep draining the log so the server never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
-        Server { child, port }
-    }
-
-    fn url(&self) -> String {
-        format!("ws://127.0.0.1:{}/sync", self.port)
-    }
-
-    fn kill(&mut self, signal: &str) {
-        Command::new("kill")
-            .args([signal, &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        self.child.wait().unwrap();
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
-    let until = Instant::now() + Duration::from_secs(10);
-    while !check() {
-        assert!(Instant::now() < until, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
+use common::{eventually, Server};
 
 fn text(client: &Client) -> String {
     let notes = client.doc().get_or_insert_text("notes");

@@ -25,7 +25,7 @@ const OBSERVER: &str = "caravan-client";
 enum Ended {
     /// The connection was lost: reconnect.
     Lost,
-    /// [`crate::Client::close`] was called.
+    /// [`crate::Client::close`] was called, or the server refused us for good.
     Closed,
 }
 
@@ -75,6 +75,21 @@ pub(crate) async fn run(
                 )
                 .await
             }
+            Err(tokio_tungstenite::tungstenite::Error::Http(response))
+                if is_permanent_status(response.status().as_u16()) =>
+            {
+                let body = response
+                    .body()
+                    .as_deref()
+                    .map(|b| String::from_utf8_lossy(b).into_owned())
+                    .unwrap_or_default();
+                tracing::warn!(status = response.status().as_u16(), %body, trip = %config.trip, "the server refused the connection; not retrying");
+                shared.refusals.send_replace(Some(Refusal::Rejected {
+                    status: response.status().as_u16(),
+                    body,
+                }));
+                Ended::Closed
+            }
             Err(e) => {
                 tracing::debug!(error = %e, trip = %config.trip, "could not connect");
                 Ended::Lost
@@ -105,6 +120,12 @@ pub(crate) async fn run(
     }
     let _ = doc.unobserve_update_v1(OBSERVER);
     shared.status.send_replace(Status::Closed);
+}
+
+/// HTTP answers to the upgrade that retrying cannot change: bad request, unauthorized,
+/// forbidden, not found.
+fn is_permanent_status(status: u16) -> bool {
+    matches!(status, 400 | 401 | 403 | 404)
 }
 
 fn jitter(base: Duration) -> Duration {
@@ -172,10 +193,16 @@ where
                     Some(Ok(WsMessage::Binary(bytes))) => bytes,
                     Some(Ok(WsMessage::Close(frame))) => {
                         if let Some(frame) = frame {
+                            let code: u16 = frame.code.into();
                             shared.refusals.send_replace(Some(Refusal::Closed {
-                                code: frame.code.into(),
+                                code,
                                 reason: frame.reason.to_string(),
                             }));
+                            // 4400-4499 mirror HTTP 4xx: reconnecting cannot fix them (the
+                            // convention y-websocket follows too).
+                            if (4400..4500).contains(&code) {
+                                return Ended::Closed;
+                            }
                         }
                         return Ended::Lost;
                     }

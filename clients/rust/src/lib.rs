@@ -80,7 +80,7 @@ pub enum Status {
     Connected,
     /// Connected and in sync with the server.
     Synced,
-    /// Stopped by [`Client::close`].
+    /// Stopped by [`Client::close`], or refused for good by the server (see [`Refusal`]).
     Closed,
 }
 
@@ -90,13 +90,22 @@ pub enum Refusal {
     /// An auth message "permission denied", with the server's reason.
     #[error("permission denied: {0}")]
     PermissionDenied(String),
-    /// The server closed the connection with a code and reason.
+    /// The server closed the connection with a code and reason. Codes 4400 to 4499 (bad or
+    /// expired token, deleted trip, trip full) stop the client: reconnecting cannot help.
     #[error("closed by the server ({code}): {reason}")]
     Closed {
         /// WebSocket close code.
         code: u16,
         /// The server's reason.
         reason: String,
+    },
+    /// The server refused the WebSocket upgrade (401, 403, 400 or 404); the client stopped.
+    #[error("refused by the server (HTTP {status}): {body}")]
+    Rejected {
+        /// HTTP status.
+        status: u16,
+        /// The server's answer (a JSON error).
+        body: String,
     },
 }
 
