@@ -341,7 +341,6 @@ async fn loaded_trips_are_capped_and_idle_ones_make_way() {
         .await
         .expect("c loads once a is idle");
     c.close().await;
-    eventually("c unloads", || true).await;
     let deadline = Instant::now() + Duration::from_secs(10);
     let text = loop {
         match stored_notes(&server, "a").await {
