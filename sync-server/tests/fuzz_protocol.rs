@@ -150,6 +150,30 @@ proptest! {
     }
 
     #[test]
+    fn a_viewer_or_a_full_trip_never_changes_the_document(
+        frames in proptest::collection::vec(frame(), 1..6),
+        viewer in any::<bool>(),
+    ) {
+        // A viewer may write nothing; a trip at its size limit takes no update at all.
+        let mut room = if viewer {
+            room_with_content()
+        } else {
+            room_with_content().with_size_limit(100, 100)
+        };
+        let before = room.encode_state();
+        let mut conn = DocConnection::new(!viewer);
+        for frame in &frames {
+            let _ = messages::read_auth_token(frame);
+            let mut effects = Vec::new();
+            if conn.handle_frame(&mut room, frame, &mut effects).is_err() {
+                conn = DocConnection::new(!viewer);
+            }
+            prop_assert!(!effects.iter().any(|e| matches!(e, Effect::Persist(_))));
+            prop_assert_eq!(room.encode_state(), before.clone());
+        }
+    }
+
+    #[test]
     fn the_update_decoder_refuses_or_decodes_without_panic(bytes in frame()) {
         if let Ok(update) = decode_update(&bytes) {
             // What decodes can be applied to a fresh document, or refused, without a panic.
