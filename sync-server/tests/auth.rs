@@ -8,13 +8,13 @@ mod common;
 use std::time::Duration;
 
 use caravan_client::{Client, ClientConfig, Refusal};
-use common::{eventually, now_secs, Server};
+use common::{close_of, eventually, notes_of, notes_update, now_secs, Server};
 use futures_util::{SinkExt, StreamExt};
 use josekit::jws::{JwsHeader, JwsSigner, ES256, HS256, RS256};
 use josekit::jwt::{self, JwtPayload};
 use reqwest::StatusCode;
 use tokio_tungstenite::tungstenite::Message;
-use yrs::{GetString, ReadTxn, Text, Transact};
+use yrs::{GetString, Text, Transact};
 
 const SECRET: &str = "a test secret that is long enough for HS256!";
 const ADMIN_KEY: &str = "the-admin-key";
@@ -35,17 +35,6 @@ fn hs256(trip: &str, role: &str, sub: &str) -> String {
         &HS256.signer_from_bytes(SECRET).unwrap(),
         claims(trip, role, sub, now_secs() + 600),
     )
-}
-
-/// A Yjs update appending `text` to the `notes` of a fresh document.
-fn notes_update(text: &str) -> Vec<u8> {
-    let doc = yrs::Doc::new();
-    let notes = doc.get_or_insert_text("notes");
-    notes.insert(&mut doc.transact_mut(), 0, text);
-    let update = doc
-        .transact()
-        .encode_state_as_update_v1(&yrs::StateVector::default());
-    update
 }
 
 fn notes(client: &Client) -> String {
@@ -106,15 +95,7 @@ impl Rest {
         if !response.status().is_success() {
             return Err(response.status());
         }
-        let bytes = response.bytes().await.unwrap();
-        let doc = yrs::Doc::new();
-        let notes = doc.get_or_insert_text("notes");
-        use yrs::updates::decoder::Decode;
-        doc.transact_mut()
-            .apply_update(yrs::Update::decode_v1(&bytes).unwrap())
-            .unwrap();
-        let text = notes.get_string(&doc.transact());
-        Ok(text)
+        Ok(notes_of(&response.bytes().await.unwrap()))
     }
 }
 
@@ -452,25 +433,6 @@ async fn raw_socket(
         .await
         .unwrap()
         .0
-}
-
-/// The close code and reason the server ends `socket` with, skipping other messages.
-async fn close_of<S>(socket: &mut S) -> (u16, String)
-where
-    S: futures_util::Stream<Item = Result<Message, tokio_tungstenite::tungstenite::Error>> + Unpin,
-{
-    loop {
-        match tokio::time::timeout(Duration::from_secs(10), socket.next())
-            .await
-            .expect("the server closes in time")
-        {
-            Some(Ok(Message::Close(Some(frame)))) => {
-                return (frame.code.into(), frame.reason.to_string())
-            }
-            Some(Ok(Message::Close(None))) | None | Some(Err(_)) => return (0, String::new()),
-            Some(Ok(_)) => {}
-        }
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

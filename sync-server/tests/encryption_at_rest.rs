@@ -7,9 +7,7 @@ mod common;
 
 use std::process::Command;
 
-use common::Server;
-use yrs::updates::decoder::Decode;
-use yrs::{GetString, ReadTxn, Text, Transact};
+use common::{notes_update, stored_notes, Server};
 
 const MARKER: &str = "passport-numbers-of-the-whole-family";
 
@@ -19,35 +17,13 @@ fn key(fill: u8) -> String {
 }
 
 async fn write(server: &Server, text: &str) {
-    let doc = yrs::Doc::new();
-    let notes = doc.get_or_insert_text("notes");
-    notes.insert(&mut doc.transact_mut(), 0, text);
-    let update = doc
-        .transact()
-        .encode_state_as_update_v1(&yrs::StateVector::default());
     let response = reqwest::Client::new()
         .post(format!("{}/api/trips/vault/update", server.http()))
-        .body(update)
+        .body(notes_update(text))
         .send()
         .await
         .unwrap();
     assert!(response.status().is_success());
-}
-
-async fn read(server: &Server) -> String {
-    let bytes = reqwest::get(format!("{}/api/trips/vault/update", server.http()))
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
-    let doc = yrs::Doc::new();
-    let notes = doc.get_or_insert_text("notes");
-    doc.transact_mut()
-        .apply_update(yrs::Update::decode_v1(&bytes).unwrap())
-        .unwrap();
-    let text = notes.get_string(&doc.transact());
-    text
 }
 
 fn on_disk(dir: &std::path::Path, needle: &str) -> bool {
@@ -107,7 +83,7 @@ async fn encrypted_data_needs_its_key_and_survives_a_rotation() {
 
     // Rotation: the new key first, the old one kept to read.
     let mut server = Server::start_with(dir.path(), 0, &[], &[("CARAVAN_ENCRYPTION_KEYS", &both)]);
-    assert_eq!(read(&server).await, MARKER);
+    assert_eq!(stored_notes(&server, "vault", None).await.unwrap(), MARKER);
     write(&server, "new ").await;
     server.kill("-TERM");
     let premature = refused_start(dir.path(), Some(&new));
@@ -127,7 +103,7 @@ async fn encrypted_data_needs_its_key_and_survives_a_rotation() {
     assert!(String::from_utf8_lossy(&rekey.stdout).contains("re-encrypted"));
 
     let server = Server::start_with(dir.path(), 0, &[], &[("CARAVAN_ENCRYPTION_KEYS", &new)]);
-    let text = read(&server).await;
+    let text = stored_notes(&server, "vault", None).await.unwrap();
     assert!(text.contains(MARKER) && text.contains("new "), "{text}");
     drop(server);
     assert!(!on_disk(dir.path(), MARKER));

@@ -10,11 +10,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use caravan_client::{Client, ClientConfig};
-use common::{eventually, Server};
+use common::{close_of, eventually, stored_notes, Server};
 use futures_util::{SinkExt, StreamExt};
 use reqwest::StatusCode;
 use tokio_tungstenite::tungstenite::Message;
-use yrs::updates::decoder::Decode;
 use yrs::{GetString, Map, ReadTxn, Text, Transact};
 
 /// `[0, 2, update]`: a y-protocols sync update message.
@@ -36,42 +35,6 @@ fn append(doc: &yrs::Doc, text: &str) -> Vec<u8> {
     }
     let update = doc.transact().encode_state_as_update_v1(&before);
     update
-}
-
-/// The trip's notes, read over REST.
-async fn stored_notes(server: &Server, trip: &str) -> Result<String, StatusCode> {
-    let response = reqwest::get(format!("{}/api/trips/{trip}/update", server.http()))
-        .await
-        .unwrap();
-    if !response.status().is_success() {
-        return Err(response.status());
-    }
-    let doc = yrs::Doc::new();
-    let notes = doc.get_or_insert_text("notes");
-    let bytes = response.bytes().await.unwrap();
-    doc.transact_mut()
-        .apply_update(yrs::Update::decode_v1(&bytes).unwrap())
-        .unwrap();
-    let text = notes.get_string(&doc.transact());
-    Ok(text)
-}
-
-async fn close_of<S>(socket: &mut S) -> (u16, String)
-where
-    S: futures_util::Stream<Item = Result<Message, tokio_tungstenite::tungstenite::Error>> + Unpin,
-{
-    loop {
-        match tokio::time::timeout(Duration::from_secs(10), socket.next())
-            .await
-            .expect("the server closes in time")
-        {
-            Some(Ok(Message::Close(Some(frame)))) => {
-                return (frame.code.into(), frame.reason.to_string())
-            }
-            Some(Ok(Message::Close(None))) | None | Some(Err(_)) => return (0, String::new()),
-            Some(Ok(_)) => {}
-        }
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -268,7 +231,7 @@ async fn a_trip_cannot_grow_past_its_limit_and_keeps_what_it_has() {
     let (code, reason) = close_of(&mut socket).await;
     assert_eq!(code, 4413, "{reason}");
     assert!(reason.contains("full"), "{reason}");
-    assert_eq!(stored_notes(&server, "full").await.unwrap(), accepted);
+    assert_eq!(stored_notes(&server, "full", None).await.unwrap(), accepted);
 
     // A REST body over its own limit: 413 that says so.
     let (status, body) = {
@@ -299,7 +262,7 @@ async fn a_trip_cannot_grow_past_its_limit_and_keeps_what_it_has() {
     // Nothing stored was lost or damaged.
     server.kill("-TERM");
     let server = Server::start_with(dir.path(), 0, &["--max-doc-bytes", "4000"], &[]);
-    assert_eq!(stored_notes(&server, "full").await.unwrap(), accepted);
+    assert_eq!(stored_notes(&server, "full", None).await.unwrap(), accepted);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -324,7 +287,7 @@ async fn loaded_trips_are_capped_and_idle_ones_make_way() {
     assert_eq!(code, 1013, "{reason}");
     assert!(reason.contains("limit"), "{reason}");
     assert_eq!(
-        stored_notes(&server, "c").await,
+        stored_notes(&server, "c", None).await,
         Err(StatusCode::SERVICE_UNAVAILABLE)
     );
     assert!(
@@ -343,7 +306,7 @@ async fn loaded_trips_are_capped_and_idle_ones_make_way() {
     c.close().await;
     let deadline = Instant::now() + Duration::from_secs(10);
     let text = loop {
-        match stored_notes(&server, "a").await {
+        match stored_notes(&server, "a", None).await {
             Ok(text) => break text,
             Err(_) if Instant::now() < deadline => {
                 tokio::time::sleep(Duration::from_millis(50)).await

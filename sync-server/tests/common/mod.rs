@@ -125,3 +125,73 @@ pub fn now_secs() -> u64 {
         .unwrap()
         .as_secs()
 }
+
+/// A Yjs update inserting `text` into the `notes` of a fresh document.
+pub fn notes_update(text: &str) -> Vec<u8> {
+    use yrs::{ReadTxn, Text, Transact};
+    let doc = yrs::Doc::new();
+    let notes = doc.get_or_insert_text("notes");
+    notes.insert(&mut doc.transact_mut(), 0, text);
+    let update = doc
+        .transact()
+        .encode_state_as_update_v1(&yrs::StateVector::default());
+    update
+}
+
+/// The `notes` text of a document given as one binary Yjs update.
+pub fn notes_of(update: &[u8]) -> String {
+    use yrs::updates::decoder::Decode;
+    use yrs::{GetString, Transact};
+    let doc = yrs::Doc::new();
+    let notes = doc.get_or_insert_text("notes");
+    doc.transact_mut()
+        .apply_update(yrs::Update::decode_v1(update).unwrap())
+        .unwrap();
+    let text = notes.get_string(&doc.transact());
+    text
+}
+
+/// The trip's notes as the server has them, read over REST (with a bearer token if given).
+pub async fn stored_notes(
+    server: &Server,
+    trip: &str,
+    token: Option<&str>,
+) -> Result<String, reqwest::StatusCode> {
+    let mut request =
+        reqwest::Client::new().get(format!("{}/api/trips/{trip}/update", server.http()));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().await.unwrap();
+    if !response.status().is_success() {
+        return Err(response.status());
+    }
+    Ok(notes_of(&response.bytes().await.unwrap()))
+}
+
+/// The close code and reason the server ends `socket` with, skipping other messages
+/// (0 when it ends without a close frame).
+pub async fn close_of<S>(socket: &mut S) -> (u16, String)
+where
+    S: futures_util::Stream<
+            Item = Result<
+                tokio_tungstenite::tungstenite::Message,
+                tokio_tungstenite::tungstenite::Error,
+            >,
+        > + Unpin,
+{
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    loop {
+        match tokio::time::timeout(Duration::from_secs(10), socket.next())
+            .await
+            .expect("the server closes in time")
+        {
+            Some(Ok(Message::Close(Some(frame)))) => {
+                return (frame.code.into(), frame.reason.to_string())
+            }
+            Some(Ok(Message::Close(None))) | None | Some(Err(_)) => return (0, String::new()),
+            Some(Ok(_)) => {}
+        }
+    }
+}
