@@ -280,6 +280,7 @@ impl Reader<'_> {
             start: self.field(f, "start"),
             duration_min: self.field(f, "durationMin"),
             location: self.field(f, "location"),
+            opening_hours: self.field(f, "openingHours"),
             cost: self.field(f, "cost").unwrap_or_default(),
             cost_per: self.field(f, "costPer").unwrap_or_default(),
             families: self.field(f, "families").unwrap_or_default(),
@@ -337,6 +338,7 @@ impl Reader<'_> {
             status: self.field(f, "status").unwrap_or_default(),
             decided_by: self.field(f, "decidedBy"),
             reason: self.field(f, "reason"),
+            about: self.field(f, "about"),
             created_at: self.field(f, "createdAt").unwrap_or_default(),
             // Ops are all or nothing: a proposal whose ops cannot be read cannot be applied.
             ops: self.field(f, "ops")?,

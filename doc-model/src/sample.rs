@@ -157,6 +157,10 @@ pub fn sample_trip(start: NaiveDate) -> Trip {
             kind: ActivityKind::Sight,
             duration_min: Some(150),
             location: place("Montenvers", 45.9310, 6.9196),
+            opening_hours: Some(OpeningHours {
+                opens: LocalTime::new(10, 0).expect("valid time"),
+                closes: LocalTime::new(16, 30).expect("valid time"),
+            }),
             cost: 3_800,
             cost_per: CostPer::Person,
             created_by: "emeka".into(),
@@ -170,6 +174,10 @@ pub fn sample_trip(start: NaiveDate) -> Trip {
             kind: ActivityKind::Sight,
             duration_min: Some(90),
             location: place("Musée Alpin", 45.9243, 6.8701),
+            opening_hours: Some(OpeningHours {
+                opens: LocalTime::new(14, 0).expect("valid time"),
+                closes: LocalTime::new(19, 0).expect("valid time"),
+            }),
             cost: 600,
             cost_per: CostPer::Person,
             created_by: "ngozi".into(),
@@ -215,6 +223,7 @@ pub fn sample_trip(start: NaiveDate) -> Trip {
         text: "Welcome everyone! Add your ideas, and ask @assistant to plan a day.".into(),
         at: Utc::now(),
         mentions: vec![],
+        reply_to: None,
     });
     trip
 }

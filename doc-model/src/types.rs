@@ -322,6 +322,10 @@ pub struct Activity {
     /// Where.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub location: Option<Location>,
+    /// When the place is open (local times), if it matters: the planner only schedules a
+    /// visit that starts and ends within them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub opening_hours: Option<OpeningHours>,
     /// Cost in minor units, counted per `cost_per`.
     #[serde(default)]
     pub cost: u64,
@@ -343,6 +347,15 @@ pub struct Activity {
     /// Tie-breaker for activities starting at the same time (fractional index).
     #[serde(default)]
     pub order: f64,
+}
+
+/// Opening hours of a place on the days of the trip.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpeningHours {
+    /// Opens at.
+    pub opens: LocalTime,
+    /// Closes at (after `opens`).
+    pub closes: LocalTime,
 }
 
 /// A day's title and notes.
@@ -440,6 +453,10 @@ pub struct Proposal {
     /// Why it went stale or could not be applied.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// What prompted it (`chat:ID`, `poll:ID`, `conflict:...`), so that the assistant
+    /// proposes once per cause.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub about: Option<String>,
 }
 
 /// A chat message.
@@ -457,4 +474,8 @@ pub struct ChatMessage {
     /// Who it mentions (member ids, `assistant`).
     #[serde(default)]
     pub mentions: Vec<String>,
+    /// What this message answers: a chat message id, or (for the assistant's notes) what
+    /// prompted it, such as `poll:ID`. The assistant never answers an id twice.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<String>,
 }

@@ -55,6 +55,9 @@ pub enum ModelError {
     /// An activity that would run past midnight.
     #[error("starting at {start} for {minutes} minutes ends after midnight")]
     PastMidnight { start: String, minutes: u32 },
+    /// Opening hours that close before they open.
+    #[error("opening hours {opens}-{closes} close before they open")]
+    BadOpeningHours { opens: String, closes: String },
     /// A latitude outside -90..90 or a longitude outside -180..180.
     #[error("{0}")]
     BadCoordinates(String),
@@ -240,6 +243,14 @@ pub fn activity(activity: &Activity, meta: &Meta) -> Result<(), ModelError> {
     }
     if let Some(date) = activity.date {
         within_trip(date, meta)?;
+    }
+    if let Some(hours) = activity.opening_hours {
+        if hours.closes <= hours.opens {
+            return Err(ModelError::BadOpeningHours {
+                opens: hours.opens.to_string(),
+                closes: hours.closes.to_string(),
+            });
+        }
     }
     if let Some(minutes) = activity.duration_min {
         if minutes == 0 || minutes > MAX_DURATION_MIN {

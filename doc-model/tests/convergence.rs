@@ -161,6 +161,7 @@ fn apply(trip: &TripDoc, replica: usize, op: &Op, n: usize) {
                 text: text.clone(),
                 at: "2027-06-01T10:00:00Z".parse().unwrap(),
                 mentions: vec![],
+                reply_to: None,
             },
         ),
     };

@@ -387,6 +387,7 @@ fn days_and_chat() {
         text: "@assistant plan day 2".into(),
         at: "2027-06-01T10:00:00Z".parse().unwrap(),
         mentions: vec!["assistant".into()],
+        reply_to: None,
     };
     trip.post_chat("alice", &message).unwrap();
     let empty = ChatMessage {

@@ -60,6 +60,7 @@ fn plan_day_two() -> Proposal {
         decided_by: None,
         created_at: "2027-06-01T10:00:00Z".parse().unwrap(),
         reason: None,
+        about: None,
     }
 }
 

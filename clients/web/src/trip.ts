@@ -38,6 +38,7 @@ export interface Activity {
   start?: string
   durationMin?: number
   location?: Location
+  openingHours?: { opens: string, closes: string }
   cost?: number
   costPer?: CostPer
   families?: string[]
@@ -70,8 +71,9 @@ export interface Proposal {
   decidedBy?: string
   createdAt: string
   reason?: string
+  about?: string
 }
-export interface ChatMessage { id: string, author: string, text: string, at: string, mentions?: string[] }
+export interface ChatMessage { id: string, author: string, text: string, at: string, mentions?: string[], replyTo?: string }
 
 export interface Trip {
   meta: Meta
@@ -170,6 +172,8 @@ const FAMILY = { name: str, color: str, members: object, preferences: object }
 const ACTIVITY = {
   title: str, kind: oneOf('sight', 'meal', 'transport', 'lodging', 'activity'), date: isDate, start: (v: unknown) => str(v) && TIME.test(v as string),
   durationMin: (v: unknown) => Number.isInteger(v) && (v as number) > 0 && (v as number) <= 1440, location, cost: money,
+  openingHours: (v: unknown) => object(v) && str((v as Fields).opens) && TIME.test((v as Fields).opens as string) &&
+    str((v as Fields).closes) && TIME.test((v as Fields).closes as string),
   costPer: oneOf('group', 'family', 'person'), families: strings, booking: object, notes: str, createdBy: str, order: num
 }
 const POLL = {
@@ -178,7 +182,7 @@ const POLL = {
 }
 const PROPOSAL = {
   author: str, summary: str, rationale: str, ops: Array.isArray, status: oneOf('pending', 'accepted', 'rejected', 'applied', 'stale'),
-  decidedBy: str, createdAt: str, reason: str
+  decidedBy: str, createdAt: str, reason: str, about: str
 }
 
 /** Reads the trip in `doc`. Never throws: what it cannot read is listed in `skipped`. */
@@ -221,7 +225,7 @@ export function readTrip (doc: Y.Doc): { trip: Trip | null, skipped: Skipped[] }
   const chat = root.chat
   if (Array.isArray(chat)) {
     chat.forEach((item, i) => {
-      const c = r.fields(`chat.${i}`, item, { id: str, author: str, text: str, at: str, mentions: strings }, ['id', 'author', 'text', 'at'])
+      const c = r.fields(`chat.${i}`, item, { id: str, author: str, text: str, at: str, mentions: strings, replyTo: str }, ['id', 'author', 'text', 'at'])
       if (c) trip.chat.push(c as unknown as ChatMessage)
     })
   }
