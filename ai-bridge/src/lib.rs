@@ -1,2 +1,8 @@
-//! The trip assistant (DESIGN §6). It will join trips as an ordinary client through
-//! `caravan_client` and edit only through `doc_model`; the assistant issue builds it.
+//! The trip assistant (DESIGN §6): it joins trips as an ordinary client through
+//! `caravan_client` and edits only through `doc_model`.
+//!
+//! | module | holds |
+//! | --- | --- |
+//! | [`planner`] | the built-in planner: schedules ideas, fixes conflicts, suggests poll options |
+
+pub mod planner;

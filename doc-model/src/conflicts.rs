@@ -73,19 +73,23 @@ pub fn detect(trip: &Trip, rules: &ConflictRules) -> Vec<Conflict> {
 
 /// Families taking part in `activity` (empty list: every family; a trip with no families has
 /// one implicit group, `""`).
-fn participants<'t>(trip: &'t Trip, activity: &'t Activity) -> Vec<&'t str> {
+pub fn participants<'t>(trip: &'t Trip, activity: &'t Activity) -> Vec<&'t str> {
     if trip.families.is_empty() {
         return vec![""];
     }
     if activity.families.is_empty() {
         trip.families.keys().map(String::as_str).collect()
     } else {
-        activity
+        // A family listed twice takes part once (else an activity would overlap itself).
+        let mut families: Vec<&str> = activity
             .families
             .iter()
             .map(String::as_str)
             .filter(|f| trip.families.contains_key(*f))
-            .collect()
+            .collect();
+        families.sort_unstable();
+        families.dedup();
+        families
     }
 }
 

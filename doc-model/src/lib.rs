@@ -17,7 +17,10 @@ mod trip_doc;
 pub mod types;
 pub mod validate;
 
-pub use conflicts::{detect as detect_conflicts, Conflict, ConflictKind, ConflictRules};
+pub use conflicts::{
+    activity_cost, detect as detect_conflicts, great_circle_km, participants, Conflict,
+    ConflictKind, ConflictRules,
+};
 pub use import::{validate_trip, Invalid};
 pub use polls::NewPoll;
 pub use proposal_ops::Acceptance;
