@@ -3,6 +3,10 @@
 //!
 //! | module | holds |
 //! | --- | --- |
+//! | [`engine`] | the assistant's reactions to a trip, free of I/O |
 //! | [`planner`] | the built-in planner: schedules ideas, fixes conflicts, suggests poll options |
 
+pub mod engine;
 pub mod planner;
+
+pub use engine::{Engine, StepReport, ASSISTANT};

@@ -23,6 +23,9 @@ impl TripDoc {
     pub fn propose(&self, origin: &str, id: &str, proposal: &Proposal) -> Result<(), ModelError> {
         validate::id(id)?;
         validate::name("proposal author", &proposal.author)?;
+        if let Some(about) = &proposal.about {
+            validate::text("proposal about", about, validate::MAX_NAME_CHARS)?;
+        }
         validate::name("proposal summary", &proposal.summary)?;
         validate::text("rationale", &proposal.rationale, validate::MAX_TEXT_CHARS)?;
         let mut txn = self.doc().transact_mut_with(origin);
@@ -184,6 +187,9 @@ pub(crate) fn proposal_prelim(proposal: &Proposal) -> MapPrelim {
     }
     if let Some(reason) = &proposal.reason {
         fields.push(("reason", In::from(reason.as_str())));
+    }
+    if let Some(about) = &proposal.about {
+        fields.push(("about", In::from(about.as_str())));
     }
     MapPrelim::from_iter(fields)
 }
