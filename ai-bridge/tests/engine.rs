@@ -264,7 +264,7 @@ fn a_conflict_gets_one_proposed_fix() {
                 .is_some_and(|a| a.starts_with("conflict:overlap:"))
         })
         .expect("a fix for the overlap");
-    assert!(report.proposed.len() >= 1);
+    assert!(!report.proposed.is_empty());
     assert!(fix.summary.contains("Move"), "{}", fix.summary);
     assert!(overlap.activities.len() == 2);
     // Rejected or not, the same conflict is not proposed again.
