@@ -4,9 +4,12 @@
 //! | module | holds |
 //! | --- | --- |
 //! | [`engine`] | the assistant's reactions to a trip, free of I/O |
+//! | [`runner`] | joining trips through the event feed and `caravan_client`, running the engine |
 //! | [`planner`] | the built-in planner: schedules ideas, fixes conflicts, suggests poll options |
 
 pub mod engine;
 pub mod planner;
+pub mod runner;
 
 pub use engine::{Engine, StepReport, ASSISTANT};
+pub use runner::{run_trip, supervise, AssistantConfig};

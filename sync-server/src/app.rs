@@ -202,6 +202,23 @@ pub async fn serve(config: ServerConfig, auth: Auth) -> anyhow::Result<()> {
         })
     };
 
+    let assistant = config.assistant.then(|| {
+        let local = listener
+            .local_addr()
+            .expect("a bound listener has an address");
+        let host = match local.ip() {
+            ip if ip.is_unspecified() && ip.is_ipv4() => "127.0.0.1".to_owned(),
+            ip if ip.is_unspecified() => "[::1]".to_owned(),
+            std::net::IpAddr::V6(ip) => format!("[{ip}]"),
+            ip => ip.to_string(),
+        };
+        let token = app.auth().internal_assistant_token(10 * 365 * 24 * 3600);
+        let assistant =
+            ai_bridge::AssistantConfig::new(format!("http://{host}:{}", local.port()), Some(token));
+        tracing::info!("the assistant runs in this process (--no-assistant to turn it off)");
+        tokio::spawn(ai_bridge::supervise(assistant, app.shutdown.child_token()))
+    });
+
     let shutdown = app.shutdown.clone();
     let server = axum::serve(
         listener,
@@ -221,6 +238,9 @@ pub async fn serve(config: ServerConfig, auth: Auth) -> anyhow::Result<()> {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let _ = sweeper.await;
+    if let Some(assistant) = assistant {
+        let _ = tokio::time::timeout(Duration::from_secs(3), assistant).await;
+    }
     app.rooms.shutdown().await;
     stop_flushing.cancel();
     let _ = flusher.await;

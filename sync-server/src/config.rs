@@ -50,6 +50,8 @@ pub struct ServerConfig {
     pub max_loaded_trips: usize,
     /// Keys that encrypt the store (the first seals new records); `None` stores in the clear.
     pub encryption_keys: Option<persistence::Keyring>,
+    /// Run the assistant inside this process (it still talks over the protocol).
+    pub assistant: bool,
 }
 
 impl Default for ServerConfig {
@@ -74,6 +76,7 @@ impl Default for ServerConfig {
             auth_timeout: Duration::from_secs(10),
             max_loaded_trips: 10_000,
             encryption_keys: None,
+            assistant: true,
         }
     }
 }

@@ -75,7 +75,7 @@ pub async fn event_stream(
         .rooms
         .all()
         .into_iter()
-        .filter(|room| room.connection_count() > 0)
+        .filter(|room| room.people_count() > 0)
         .map(|room| TripEvent::Opened {
             trip: room.trip.to_string(),
         })

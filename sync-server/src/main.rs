@@ -37,6 +37,16 @@ enum Command {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// Runs the assistant as its own process against a server: it follows the server's trip
+    /// events and joins every trip people have open.
+    Assistant {
+        /// The server's HTTP address, such as http://127.0.0.1:8080.
+        #[arg(long, env = "CARAVAN_SERVER", default_value = "http://127.0.0.1:8080")]
+        server: String,
+        /// A token with role assistant for trip * (see `caravan token`).
+        #[arg(long, env = "CARAVAN_ASSISTANT_TOKEN", hide_env_values = true)]
+        token: Option<String>,
+    },
     /// Prints a token (JWT, HS256) for development, signed with the server's secret.
     Token {
         /// HS256 secret, the same as the server's.
@@ -149,6 +159,9 @@ struct ServeArgs {
     /// Seconds a connection without a token in its URL has to send its token message.
     #[arg(long, env = "CARAVAN_AUTH_TIMEOUT_SECS", default_value_t = 10)]
     auth_timeout_secs: u64,
+    /// Do not run the assistant inside the server (run `caravan assistant` elsewhere, or none).
+    #[arg(long, env = "CARAVAN_NO_ASSISTANT")]
+    no_assistant: bool,
     /// Trips loaded in memory at once (idle ones are evicted first).
     #[arg(long, env = "CARAVAN_MAX_LOADED_TRIPS", default_value_t = 10_000)]
     max_loaded_trips: usize,
@@ -212,6 +225,7 @@ impl ServeArgs {
             max_connections_per_ip: self.max_connections_per_ip,
             auth_timeout: Duration::from_secs(self.auth_timeout_secs.max(1)),
             max_loaded_trips: self.max_loaded_trips.max(1),
+            assistant: !self.no_assistant,
             max_message_bytes: self.max_message_bytes,
             outbox_frames: self.outbox_frames.max(1),
             ping_interval: Duration::from_secs(self.ping_secs.max(1)),
@@ -270,6 +284,18 @@ fn main() -> anyhow::Result<()> {
             println!("{}", keys.mint(&claims)?);
             Ok(())
         }
+        Command::Assistant { server, token } => runtime.block_on(async move {
+            let stop = tokio_util::sync::CancellationToken::new();
+            let running = tokio::spawn(ai_bridge::supervise(
+                ai_bridge::AssistantConfig::new(server.clone(), token),
+                stop.clone(),
+            ));
+            tracing::info!(%server, "the assistant follows the server's trips");
+            let _ = tokio::signal::ctrl_c().await;
+            stop.cancel();
+            let _ = running.await;
+            Ok(())
+        }),
         Command::Rekey { store } => {
             let rewritten = store.open()?.rekey()?;
             println!("re-encrypted {rewritten} records");

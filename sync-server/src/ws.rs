@@ -48,16 +48,20 @@ pub async fn sync_handler(
     let trip = TripId::parse(&trip).map_err(|e| ApiError::bad_request(e.to_string()))?;
     let upgrade = upgrade
         .map_err(|e| ApiError::bad_request(format!("{e}: connect with a WebSocket client")))?;
-    let slot = match peer_addr {
-        Some(axum::Extension(ConnectInfo(addr))) => Some(take_ip_slot(&app, addr.ip(), &trip)?),
-        None => None,
-    };
     // Credentials in the request are checked now: a bad token never gets a WebSocket. Without
     // any (and tokens required), the first message must carry one.
     let access = if credentials.token.is_some() || app.auth().is_open() {
         Some(app.authorize(&credentials, Action::Read, Some(&trip))?)
     } else {
         None
+    };
+    // The assistant of this process is no client to cap.
+    let internal = matches!(access, Some(Access::Internal(_)));
+    let slot = match peer_addr {
+        Some(axum::Extension(ConnectInfo(addr))) if !internal => {
+            Some(take_ip_slot(&app, addr.ip(), &trip)?)
+        }
+        _ => None,
     };
     // The WebSocket layer reads messages up to twice the limit, so that a message just over it
     // is read whole and refused with a clean 1009; one cut off mid-read would leave unread
@@ -136,6 +140,7 @@ async fn run_connection(
     let peer = Peer {
         outbox,
         hangup: hangup.clone(),
+        is_assistant: access.is_assistant(),
     };
     let mut session = DocConnection::new(access.can_write());
     let (sink, stream) = socket.split();

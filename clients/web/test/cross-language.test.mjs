@@ -30,7 +30,7 @@ async function waitFor (check, what, timeoutMs = 5000) {
 
 before(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'caravan-web-'))
-  server = spawn(BIN, ['serve', '--listen', '127.0.0.1:0', '--data', join(dataDir, 'db')], { env: { ...process.env, NO_COLOR: '1' } })
+  server = spawn(BIN, ['serve', '--listen', '127.0.0.1:0', '--no-assistant', '--data', join(dataDir, 'db')], { env: { ...process.env, NO_COLOR: '1' } })
   let out = ''
   const address = await new Promise((resolve, reject) => {
     const on = (c) => { out += c; const m = /listen=(127\.0\.0\.1:\d+)/.exec(out); if (m) resolve(m[1]) }

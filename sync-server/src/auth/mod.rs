@@ -57,6 +57,9 @@ pub enum Access {
     Admin,
     /// A verified token.
     Token(Claims),
+    /// The token of the assistant running in this process (see
+    /// [`Auth::internal_assistant_token`]).
+    Internal(Claims),
 }
 
 impl Access {
@@ -65,7 +68,7 @@ impl Access {
         match self {
             Access::Open => "anonymous",
             Access::Admin => "admin",
-            Access::Token(claims) => &claims.sub,
+            Access::Token(claims) | Access::Internal(claims) => &claims.sub,
         }
     }
 
@@ -73,14 +76,19 @@ impl Access {
     pub fn can_write(&self) -> bool {
         match self {
             Access::Open | Access::Admin => true,
-            Access::Token(claims) => claims.role.can_write(),
+            Access::Token(claims) | Access::Internal(claims) => claims.role.can_write(),
         }
+    }
+
+    /// Whether this is the assistant (a token with role `assistant`).
+    pub fn is_assistant(&self) -> bool {
+        matches!(self, Access::Token(claims) | Access::Internal(claims) if claims.role == Role::Assistant)
     }
 
     /// When the access ends (the token's `exp`), if it does.
     pub fn expires_at(&self) -> Option<u64> {
         match self {
-            Access::Token(claims) => Some(claims.exp),
+            Access::Token(claims) | Access::Internal(claims) => Some(claims.exp),
             _ => None,
         }
     }
@@ -168,19 +176,50 @@ impl From<Refusal> for ApiError {
 }
 
 /// The server's token keys and admin key.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Auth {
     keys: Option<TokenKeys>,
     admin_key: Option<String>,
+    /// A secret made at start and never shown: it signs the token of the assistant that runs
+    /// inside this process, so that the server knows it for what it is, even when it runs
+    /// open.
+    internal: TokenKeys,
+}
+
+impl Default for Auth {
+    fn default() -> Self {
+        Auth::new(None, None)
+    }
 }
 
 impl Auth {
     /// Auth with these keys; `keys: None` runs open.
     pub fn new(keys: Option<TokenKeys>, admin_key: Option<String>) -> Auth {
+        let mut secret = [0u8; 48];
+        openssl::rand::rand_bytes(&mut secret).expect("the system random generator works");
         Auth {
             keys,
             admin_key: admin_key.filter(|k| !k.is_empty()),
+            internal: TokenKeys::new(Some(&secret), None)
+                .expect("a 48-byte secret loads")
+                .expect("a secret was given"),
         }
+    }
+
+    /// A token for the assistant running in this process (role `assistant`, every trip),
+    /// signed with the process's own secret.
+    pub fn internal_assistant_token(&self, lifetime_secs: u64) -> String {
+        let claims = Claims {
+            sub: "assistant".into(),
+            trip: "*".into(),
+            role: Role::Assistant,
+            family: None,
+            exp: persistence::now_ms() / 1000 + lifetime_secs,
+            nbf: None,
+        };
+        self.internal
+            .mint(&claims)
+            .expect("minting with a loaded secret works")
     }
 
     /// True when no token key is configured: trips are open to everyone.
@@ -247,6 +286,14 @@ impl Auth {
         if given.is_some_and(|t| self.is_admin_key(t)) {
             return Ok(Access::Admin);
         }
+        if let Some(claims) =
+            given.and_then(|t| self.internal.verify(t, persistence::now_ms() / 1000).ok())
+        {
+            return claims_access(claims, action, trip).map(|access| match access {
+                Access::Token(claims) => Access::Internal(claims),
+                other => other,
+            });
+        }
         if action == Action::MintTokens || (action.is_admin() && self.has_admin_key()) {
             return Err(match given {
                 None => Refusal::unauthenticated("auth_missing", "this route needs the admin key"),
@@ -288,45 +335,50 @@ impl Auth {
         let claims = keys
             .verify(token, persistence::now_ms() / 1000)
             .map_err(|e| Refusal::unauthenticated(e.kind(), e.to_string()))?;
-        if let Some(trip) = trip {
-            if !claims.covers(trip) {
-                return Err(Refusal::forbidden(
-                    "auth_wrong_trip",
-                    format!("the token is for trip {}, not {trip}", claims.trip),
-                ));
-            }
+        claims_access(claims, action, trip)
+    }
+}
+
+/// The access verified `claims` give for `action` on `trip`.
+fn claims_access(claims: Claims, action: Action, trip: Option<&TripId>) -> Result<Access, Refusal> {
+    if let Some(trip) = trip {
+        if !claims.covers(trip) {
+            return Err(Refusal::forbidden(
+                "auth_wrong_trip",
+                format!("the token is for trip {}, not {trip}", claims.trip),
+            ));
         }
-        let role = claims.role;
-        let allowed = match action {
-            Action::Read => true,
-            Action::Write => role.can_write(),
-            Action::Delete => role == Role::Owner,
-            Action::Create => claims.is_global() && role.can_write(),
-            Action::List => claims.is_global(),
-            Action::Events => claims.is_global() && role == Role::Assistant,
-            Action::MintTokens => false,
+    }
+    let role = claims.role;
+    let allowed = match action {
+        Action::Read => true,
+        Action::Write => role.can_write(),
+        Action::Delete => role == Role::Owner,
+        Action::Create => claims.is_global() && role.can_write(),
+        Action::List => claims.is_global(),
+        Action::Events => claims.is_global() && role == Role::Assistant,
+        Action::MintTokens => false,
+    };
+    if allowed {
+        Ok(Access::Token(claims))
+    } else {
+        let what = match action {
+            Action::Read => "read",
+            Action::Write => "change this trip",
+            Action::Delete => "delete this trip (owners only)",
+            Action::Create => "create trips (needs a token for trip *)",
+            Action::List => "list trips (needs a token for trip *)",
+            Action::Events => "follow the event feed (needs an assistant token for trip *)",
+            Action::MintTokens => "mint tokens",
         };
-        if allowed {
-            Ok(Access::Token(claims))
-        } else {
-            let what = match action {
-                Action::Read => "read",
-                Action::Write => "change this trip",
-                Action::Delete => "delete this trip (owners only)",
-                Action::Create => "create trips (needs a token for trip *)",
-                Action::List => "list trips (needs a token for trip *)",
-                Action::Events => "follow the event feed (needs an assistant token for trip *)",
-                Action::MintTokens => "mint tokens",
-            };
-            Err(Refusal::forbidden(
-                if action == Action::Write {
-                    "read_only"
-                } else {
-                    "auth_forbidden"
-                },
-                format!("a {} may not {what}", role.as_str()),
-            ))
-        }
+        Err(Refusal::forbidden(
+            if action == Action::Write {
+                "read_only"
+            } else {
+                "auth_forbidden"
+            },
+            format!("a {} may not {what}", role.as_str()),
+        ))
     }
 }
 

@@ -47,6 +47,14 @@ struct RoomState {
     log_len: usize,
     /// When the last connection left.
     idle_since: Option<Instant>,
+    /// Whether `opened` was published and `closed` not yet: people are here.
+    people_here: bool,
+}
+
+impl RoomState {
+    fn people(&self) -> usize {
+        self.peers.values().filter(|p| !p.is_assistant).count()
+    }
 }
 
 /// The room was unloaded or deleted between looking it up and joining it.
@@ -90,6 +98,7 @@ impl Room {
                 closed: false,
                 log_len: loaded.log_len,
                 idle_since: Some(Instant::now()),
+                people_here: false,
             }),
             services,
         })
@@ -116,7 +125,8 @@ impl Room {
         session.open(&state.doc, &mut effects);
         state.peers.insert(conn, peer);
         state.idle_since = None;
-        if state.peers.len() == 1 {
+        if !state.people_here && state.people() > 0 {
+            state.people_here = true;
             self.services.events.publish(|| TripEvent::Opened {
                 trip: self.trip.to_string(),
             });
@@ -189,6 +199,9 @@ impl Room {
         let _ = self.carry_out(&mut state, conn, &mut effects, "");
         if state.peers.is_empty() && state.idle_since.is_none() {
             state.idle_since = Some(Instant::now());
+        }
+        if state.people_here && state.people() == 0 {
+            state.people_here = false;
             self.services.events.publish(|| TripEvent::Closed {
                 trip: self.trip.to_string(),
             });
@@ -224,6 +237,11 @@ impl Room {
     /// Bytes the trip takes in the store, as far as the room knows.
     pub fn stored_bytes(&self) -> usize {
         self.lock().doc.stored_bytes()
+    }
+
+    /// Connections of people (the assistant apart).
+    pub fn people_count(&self) -> usize {
+        self.lock().people()
     }
 
     /// Number of connections in the room.

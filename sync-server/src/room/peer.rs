@@ -63,6 +63,8 @@ pub struct Peer {
     pub outbox: mpsc::Sender<Bytes>,
     /// Closes the connection.
     pub hangup: std::sync::Arc<Hangup>,
+    /// The assistant, not a person: trips open and close with people (see `TripEvent`).
+    pub is_assistant: bool,
 }
 
 /// The result of offering a frame to a peer.

@@ -19,8 +19,21 @@ impl Server {
         Server::start_with(data, port, &[], &[])
     }
 
-    /// Starts `caravan serve` with extra flags and environment variables.
+    /// Starts `caravan serve` with extra flags and environment variables, without the
+    /// in-process assistant (tests of the relay count connections and events exactly).
     pub fn start_with(
+        data: &std::path::Path,
+        port: u16,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> Server {
+        let mut all = vec!["--no-assistant"];
+        all.extend_from_slice(args);
+        Server::start_full(data, port, &all, env)
+    }
+
+    /// Starts `caravan serve` with exactly these extra flags.
+    pub fn start_full(
         data: &std::path::Path,
         port: u16,
         args: &[&str],

@@ -38,10 +38,12 @@ export function tempDataDir () {
  * Starts `caravan serve` on `port` (0: any free port) with `dataDir`, waits until it answers,
  * and returns a handle to it.
  */
-export async function startServer ({ dataDir = tempDataDir(), port = 0, env = {} } = {}) {
+export async function startServer ({ dataDir = tempDataDir(), port = 0, env = {}, assistant = false } = {}) {
   const logPath = join(dataDir, `server-${Date.now()}.log`)
   const log = createWriteStream(logPath)
-  const proc = spawn(CARAVAN_BIN, ['serve', '--listen', `127.0.0.1:${port}`, '--data', join(dataDir, 'db')], {
+  const args = ['serve', '--listen', `127.0.0.1:${port}`, '--data', join(dataDir, 'db')]
+  if (!assistant) args.push('--no-assistant')
+  const proc = spawn(CARAVAN_BIN, args, {
     env: { ...process.env, RUST_LOG: 'info', NO_COLOR: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe']
   })

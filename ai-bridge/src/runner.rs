@@ -1,0 +1,234 @@
+//! The assistant at work: [`supervise`] follows the server's trip event feed
+//! (`GET /api/events`) and runs [`run_trip`] for each trip people have open: it joins as an
+//! ordinary client (`caravan_client`, role `assistant`), shows its presence, and runs the
+//! [`Engine`] whenever the trip changes (and every `tick`, for poll deadlines). It leaves when
+//! the last person leaves.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use caravan_client::{Client, ClientConfig, Status};
+use doc_model::TripDoc;
+use futures_util::StreamExt;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use crate::Engine;
+
+/// Key of the assistant's observer of a trip's document.
+const OBSERVER: &str = "caravan-assistant";
+
+/// Where the assistant connects and who it is.
+#[derive(Clone, Debug)]
+pub struct AssistantConfig {
+    /// Base URL of the server's HTTP API, such as `http://127.0.0.1:8080`.
+    pub server: String,
+    /// A token with role `assistant` for trip `*` (the admin key also opens the feed, but a
+    /// connection with it does not count as the assistant).
+    pub token: Option<String>,
+    /// Name shown to people.
+    pub name: String,
+    /// Colour of its avatar.
+    pub color: String,
+    /// How often it looks at a trip that did not change (poll deadlines).
+    pub tick: Duration,
+    /// How long it waits after a change for more before it reacts.
+    pub debounce: Duration,
+}
+
+impl AssistantConfig {
+    /// Settings for the server at `server` (`http://host:port`).
+    pub fn new(server: impl Into<String>, token: Option<String>) -> AssistantConfig {
+        AssistantConfig {
+            server: server.into().trim_end_matches('/').to_owned(),
+            token,
+            name: "Trip assistant".into(),
+            color: "#7c5cff".into(),
+            tick: Duration::from_secs(20),
+            debounce: Duration::from_millis(150),
+        }
+    }
+
+    fn sync_url(&self) -> String {
+        let ws = if let Some(rest) = self.server.strip_prefix("https://") {
+            format!("wss://{rest}")
+        } else if let Some(rest) = self.server.strip_prefix("http://") {
+            format!("ws://{rest}")
+        } else {
+            self.server.clone()
+        };
+        format!("{ws}/sync")
+    }
+}
+
+/// Runs the assistant in one trip until `stop` is cancelled.
+pub async fn run_trip(config: AssistantConfig, trip: String, stop: CancellationToken) {
+    let mut client_config = ClientConfig::new(config.sync_url(), trip.clone());
+    if let Some(token) = &config.token {
+        client_config = client_config.with_token(token.clone());
+    }
+    let client = Client::connect(client_config);
+    let presence = serde_json::json!({
+        "user": { "name": config.name, "color": config.color, "isAssistant": true }
+    });
+    client.set_awareness(&presence.to_string());
+    tokio::select! {
+        _ = client.wait_synced() => {}
+        _ = stop.cancelled() => {
+            client.close().await;
+            return;
+        }
+    }
+    tracing::info!(%trip, "the assistant joined");
+    let changed = Arc::new(Notify::new());
+    {
+        let changed = changed.clone();
+        if let Err(e) = client
+            .doc()
+            .observe_update_v1(OBSERVER, move |_, _| changed.notify_one())
+        {
+            tracing::error!(%trip, error = %e, "cannot follow the trip's changes");
+        }
+    }
+    let trip_doc = TripDoc::new(client.doc().clone());
+    let mut engine = Engine::new();
+    let mut tick = tokio::time::interval(config.tick);
+    loop {
+        tokio::select! {
+            _ = stop.cancelled() => break,
+            _ = changed.notified() => {
+                // Let a burst of changes (a paste, a sync) settle first.
+                tokio::time::sleep(config.debounce).await;
+            }
+            _ = tick.tick() => {}
+        }
+        if client.status() == Status::Closed {
+            tracing::warn!(%trip, refusal = ?client.last_refusal(), "the assistant was refused");
+            break;
+        }
+        match engine.step(&trip_doc, chrono::Utc::now()) {
+            Ok(report) if !report.is_empty() => {
+                tracing::info!(%trip, ?report, "the assistant reacted")
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(%trip, error = %e, "the assistant could not react"),
+        }
+    }
+    let _ = client.doc().unobserve_update_v1(OBSERVER);
+    client.close().await;
+    tracing::info!(%trip, "the assistant left");
+}
+
+/// One event of the feed.
+#[derive(serde::Deserialize)]
+#[serde(tag = "type", rename_all = "camelCase")]
+enum FeedEvent {
+    Opened { trip: String },
+    Closed { trip: String },
+    Changed {},
+    Lagged {},
+}
+
+/// Follows the server's trip events and keeps one [`run_trip`] per open trip, until `stop`.
+/// A lost feed is reconnected with back-off; on reconnect (or `lagged`) the server lists the
+/// open trips again and the assistant leaves those no longer open.
+pub async fn supervise(config: AssistantConfig, stop: CancellationToken) {
+    let http = reqwest::Client::new();
+    let mut running: HashMap<String, CancellationToken> = HashMap::new();
+    let mut backoff = Duration::from_millis(200);
+    while !stop.is_cancelled() {
+        let mut request = http.get(format!("{}/api/events", config.server));
+        if let Some(token) = &config.token {
+            request = request.bearer_auth(token);
+        }
+        let response = tokio::select! {
+            r = request.send() => r,
+            _ = stop.cancelled() => break,
+        };
+        match response {
+            Ok(response) if response.status().is_success() => {
+                backoff = Duration::from_millis(200);
+                follow(&config, response, &mut running, &stop).await;
+            }
+            Ok(response) => {
+                tracing::warn!(status = %response.status(), "the event feed refused the assistant");
+            }
+            Err(e) => tracing::debug!(error = %e, "the event feed is unreachable"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(backoff) => {}
+            _ = stop.cancelled() => break,
+        }
+        backoff = (backoff * 2).min(Duration::from_secs(10));
+    }
+    for (_, trip) in running.drain() {
+        trip.cancel();
+    }
+}
+
+/// Reads one connection of the feed until it ends.
+async fn follow(
+    config: &AssistantConfig,
+    response: reqwest::Response,
+    running: &mut HashMap<String, CancellationToken>,
+    stop: &CancellationToken,
+) {
+    let mut stream = response.bytes_stream();
+    let mut buffer = String::new();
+    // Trips announced open since this connection (or the last `lagged`) began: the others are
+    // left once the initial listing is over.
+    let mut seen_open: Option<Vec<String>> = Some(Vec::new());
+    let settle = tokio::time::sleep(Duration::from_millis(500));
+    tokio::pin!(settle);
+    loop {
+        let chunk = tokio::select! {
+            chunk = stream.next() => chunk,
+            _ = &mut settle, if seen_open.is_some() => {
+                // The listing of open trips comes first: leave trips that were not in it.
+                let open = seen_open.take().unwrap_or_default();
+                running.retain(|trip, token| {
+                    let keep = open.contains(trip);
+                    if !keep {
+                        token.cancel();
+                    }
+                    keep
+                });
+                continue;
+            }
+            _ = stop.cancelled() => return,
+        };
+        let Some(Ok(bytes)) = chunk else { return };
+        buffer.push_str(&String::from_utf8_lossy(&bytes));
+        while let Some(end) = buffer.find("\n\n") {
+            let block: String = buffer.drain(..end + 2).collect();
+            let Some(data) = block.lines().find_map(|l| l.strip_prefix("data:")) else {
+                continue;
+            };
+            match serde_json::from_str::<FeedEvent>(data.trim()) {
+                Ok(FeedEvent::Opened { trip }) => {
+                    if let Some(open) = &mut seen_open {
+                        open.push(trip.clone());
+                    }
+                    running.retain(|_, token| !token.is_cancelled());
+                    running.entry(trip.clone()).or_insert_with(|| {
+                        let token = stop.child_token();
+                        tokio::spawn(run_trip(config.clone(), trip, token.clone()));
+                        token
+                    });
+                }
+                Ok(FeedEvent::Closed { trip }) => {
+                    if let Some(token) = running.remove(&trip) {
+                        token.cancel();
+                    }
+                }
+                Ok(FeedEvent::Lagged {}) => {
+                    // Events were missed: reconnect, and the server lists the open trips anew.
+                    return;
+                }
+                Ok(FeedEvent::Changed {}) => {}
+                Err(e) => tracing::debug!(error = %e, "an event the assistant does not know"),
+            }
+        }
+    }
+}
