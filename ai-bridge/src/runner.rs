@@ -94,7 +94,14 @@ pub async fn run_trip(config: AssistantConfig, trip: String, stop: CancellationT
     let trip_doc = TripDoc::new(client.doc().clone());
     let mut engine = Engine::new();
     let mut tick = tokio::time::interval(config.tick);
+    let mut deadline: Option<Duration> = None;
     loop {
+        let until_deadline = async {
+            match deadline {
+                Some(wait) => tokio::time::sleep(wait).await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
             _ = stop.cancelled() => break,
             _ = changed.notified() => {
@@ -102,6 +109,7 @@ pub async fn run_trip(config: AssistantConfig, trip: String, stop: CancellationT
                 tokio::time::sleep(config.debounce).await;
             }
             _ = tick.tick() => {}
+            _ = until_deadline => {}
         }
         if client.status() == Status::Closed {
             tracing::warn!(%trip, refusal = ?client.last_refusal(), "the assistant was refused");
@@ -114,10 +122,23 @@ pub async fn run_trip(config: AssistantConfig, trip: String, stop: CancellationT
             Ok(_) => {}
             Err(e) => tracing::warn!(%trip, error = %e, "the assistant could not react"),
         }
+        deadline = next_poll_deadline(&trip_doc);
     }
     let _ = client.doc().unobserve_update_v1(OBSERVER);
     client.close().await;
     tracing::info!(%trip, "the assistant left");
+}
+
+/// Time until the next open poll's deadline, if one is set.
+fn next_poll_deadline(doc: &TripDoc) -> Option<Duration> {
+    let now = chrono::Utc::now();
+    let trip = doc.read().trip?;
+    trip.polls
+        .values()
+        .filter(|p| p.status == doc_model::PollStatus::Open)
+        .filter_map(|p| p.closes_at)
+        .map(|at| (at - now).to_std().unwrap_or(Duration::ZERO) + Duration::from_millis(50))
+        .min()
 }
 
 /// One event of the feed.

@@ -1,0 +1,296 @@
+//! The assistant end to end, against a running `caravan` with tokens required: it joins when
+//! people open a trip and shows its presence; a chat request becomes a proposal; accepting it
+//! (as a stock client does, by setting `status`) schedules the activities, and a second
+//! client sees them; a poll that asks for options gets them; a poll past its deadline is
+//! tallied and its winner proposed; a conflict gets a proposed fix; it leaves with the last
+//! person; and after a restart it does not answer again.
+
+mod common;
+
+use std::time::Duration;
+
+use caravan_client::{Client, ClientConfig};
+use chrono::Utc;
+use common::{eventually, now_secs, Server};
+use doc_model::{ChatMessage, NewPoll, PollKind, PollStatus, ProposalStatus, Trip, TripDoc, Vote};
+use josekit::jws::{JwsHeader, HS256};
+use josekit::jwt::{self, JwtPayload};
+use yrs::{Map, Transact};
+
+const SECRET: &str = "an assistant test secret, long enough for HS256";
+
+fn token(trip: &str, role: &str, sub: &str) -> String {
+    let claims =
+        serde_json::json!({ "sub": sub, "trip": trip, "role": role, "exp": now_secs() + 600 });
+    let payload = JwtPayload::from_map(claims.as_object().unwrap().clone()).unwrap();
+    jwt::encode_with_signer(
+        &payload,
+        &JwsHeader::new(),
+        &HS256.signer_from_bytes(SECRET).unwrap(),
+    )
+    .unwrap()
+}
+
+fn trip_of(client: &Client) -> Trip {
+    TripDoc::new(client.doc().clone())
+        .read()
+        .trip
+        .unwrap_or_default()
+}
+
+fn assistant_present(client: &Client) -> bool {
+    client
+        .awareness_states()
+        .iter()
+        .any(|(_, state)| state.contains("\"isAssistant\":true"))
+}
+
+async fn create_sample(server: &Server) -> String {
+    let response = reqwest::Client::new()
+        .post(format!("{}/api/trips/sample", server.http()))
+        .bearer_auth(token("*", "owner", "claire"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    let body: serde_json::Value = response.json().await.unwrap();
+    body["id"].as_str().unwrap().to_owned()
+}
+
+async fn connections(server: &Server, trip: &str) -> u64 {
+    let list: serde_json::Value = reqwest::Client::new()
+        .get(format!("{}/api/trips", server.http()))
+        .bearer_auth(token("*", "owner", "claire"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    list.as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == trip)
+        .map_or(0, |t| t["connections"].as_u64().unwrap())
+}
+
+fn assistant_messages(trip: &Trip) -> usize {
+    trip.chat.iter().filter(|m| m.author == "assistant").count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_assistant_plans_with_the_family() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::start_full(dir.path(), 0, &["--jwt-secret", SECRET], &[]);
+    let id = create_sample(&server).await;
+
+    let claire = Client::connect(
+        ClientConfig::new(server.url(), &id).with_token(token(&id, "editor", "claire")),
+    );
+    claire.wait_synced().await;
+    eventually("the assistant joins", || assistant_present(&claire)).await;
+    let doc = TripDoc::new(claire.doc().clone());
+    // The sample trip's own chat asks the assistant something: it answers that first.
+    eventually("the assistant answers the sample's question", || {
+        trip_of(&claire)
+            .chat
+            .iter()
+            .any(|m| m.author == "assistant")
+    })
+    .await;
+
+    // A chat request: a proposal appears, and an answer.
+    doc.post_chat(
+        "claire",
+        &ChatMessage {
+            id: "plan-request".into(),
+            author: "claire".into(),
+            text: "@assistant please plan day 3".into(),
+            at: Utc::now(),
+            mentions: vec!["assistant".into()],
+            reply_to: None,
+        },
+    )
+    .unwrap();
+    eventually("a proposal and an answer for the request", || {
+        let trip = trip_of(&claire);
+        trip.proposals
+            .values()
+            .any(|p| p.about.as_deref() == Some("chat:plan-request"))
+            && trip
+                .chat
+                .iter()
+                .any(|m| m.reply_to.as_deref() == Some("plan-request"))
+    })
+    .await;
+    let trip = trip_of(&claire);
+    let (proposal_id, proposal) = trip
+        .proposals
+        .iter()
+        .find(|(_, p)| p.about.as_deref() == Some("chat:plan-request"))
+        .unwrap();
+    let scheduled: Vec<String> = proposal
+        .ops
+        .iter()
+        .filter_map(|op| match op {
+            doc_model::EditOp::ScheduleActivity { id, .. } => Some(id.clone()),
+            _ => None,
+        })
+        .collect();
+    assert!(!scheduled.is_empty());
+    assert!(
+        scheduled.iter().all(|a| trip.activities[a].date.is_none()),
+        "nothing scheduled before it is accepted"
+    );
+
+    // Accept it the way a stock Yjs client would; a second client sees the result.
+    {
+        let proposals = claire.doc().get_or_insert_map("proposals");
+        let mut txn = claire.doc().transact_mut();
+        let Some(yrs::Out::YMap(p)) = proposals.get(&txn, proposal_id) else {
+            panic!("no proposal map");
+        };
+        p.insert(&mut txn, "status", "accepted");
+        p.insert(&mut txn, "decidedBy", "claire");
+    }
+    let emeka = Client::connect(
+        ClientConfig::new(server.url(), &id).with_token(token(&id, "editor", "emeka")),
+    );
+    emeka.wait_synced().await;
+    eventually("the proposal applied, at the second client", || {
+        let trip = trip_of(&emeka);
+        trip.proposals
+            .get(proposal_id)
+            .is_some_and(|p| p.status == ProposalStatus::Applied)
+            && scheduled.iter().all(|a| trip.activities[a].date.is_some())
+    })
+    .await;
+
+    // A poll that asks for options gets them.
+    doc.open_poll(
+        "claire",
+        "rainy-day",
+        &NewPoll {
+            question: "Which museum if it rains?".into(),
+            kind: PollKind::Single,
+            options: Default::default(),
+            closes_at: None,
+            created_by: "claire".into(),
+            wants_options: true,
+        },
+    )
+    .unwrap();
+    eventually("AI options on the poll", || {
+        trip_of(&emeka)
+            .polls
+            .get("rainy-day")
+            .is_some_and(|p| p.options.values().any(|o| o.ai_generated))
+    })
+    .await;
+
+    // A poll past its deadline is tallied, and its winner (an idea) proposed.
+    let idea = trip_of(&claire)
+        .activities
+        .iter()
+        .find(|(_, a)| a.date.is_none())
+        .map(|(id, a)| (id.clone(), a.title.clone()))
+        .expect("an idea left");
+    let options = [
+        ("yes", &idea.1, Some(idea.0.clone())),
+        ("no", &"Stay in".to_string(), None),
+    ]
+    .into_iter()
+    .map(|(key, label, activity)| {
+        (
+            key.to_string(),
+            doc_model::PollOption {
+                label: label.clone(),
+                details: String::new(),
+                ai_generated: false,
+                activity,
+            },
+        )
+    })
+    .collect();
+    doc.open_poll(
+        "claire",
+        "outing",
+        &NewPoll {
+            question: format!("{}?", idea.1),
+            kind: PollKind::Single,
+            options,
+            closes_at: Some(Utc::now() + chrono::Duration::seconds(2)),
+            created_by: "claire".into(),
+            wants_options: false,
+        },
+    )
+    .unwrap();
+    let voter = trip_of(&claire)
+        .families
+        .values()
+        .next()
+        .unwrap()
+        .members
+        .keys()
+        .next()
+        .unwrap()
+        .clone();
+    doc.vote("claire", "outing", &voter, &Vote::Single("yes".into()))
+        .unwrap();
+    eventually("the poll closed and tallied, its winner proposed", || {
+        let trip = trip_of(&emeka);
+        trip.polls
+            .get("outing")
+            .is_some_and(|p| p.status == PollStatus::Closed)
+            && trip
+                .chat
+                .iter()
+                .any(|m| m.reply_to.as_deref() == Some("result:outing"))
+            && trip
+                .proposals
+                .values()
+                .any(|p| p.about.as_deref() == Some("poll:outing"))
+    })
+    .await;
+
+    // A conflict gets a proposed fix: the museum on top of the cable car.
+    let cable_car = trip_of(&claire).activities["aiguille"].clone();
+    doc.schedule_activity(
+        "claire",
+        "alpine-museum",
+        cable_car.date.unwrap(),
+        cable_car.start,
+        Some(60),
+    )
+    .unwrap();
+    eventually("a fix for the overlap", || {
+        trip_of(&emeka).proposals.values().any(|p| {
+            p.about
+                .as_deref()
+                .is_some_and(|a| a.starts_with("conflict:overlap:") && a.contains("alpine-museum"))
+        })
+    })
+    .await;
+
+    // It leaves with the last person.
+    let answered = assistant_messages(&trip_of(&claire));
+    claire.close().await;
+    emeka.close().await;
+    let until = std::time::Instant::now() + Duration::from_secs(10);
+    while connections(&server, &id).await > 0 {
+        assert!(std::time::Instant::now() < until, "the assistant stayed");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // After a restart it joins again and answers nothing twice.
+    server.kill("-TERM");
+    let server = Server::start_full(dir.path(), 0, &["--jwt-secret", SECRET], &[]);
+    let again = Client::connect(
+        ClientConfig::new(server.url(), &id).with_token(token(&id, "viewer", "ngozi")),
+    );
+    again.wait_synced().await;
+    eventually("the assistant joins again", || assistant_present(&again)).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(assistant_messages(&trip_of(&again)), answered);
+    again.close().await;
+}
