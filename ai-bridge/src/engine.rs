@@ -45,6 +45,20 @@ pub struct StepReport {
     pub options_for: Vec<String>,
     /// Polls closed (deadline passed) or tallied.
     pub tallied: Vec<String>,
+    /// Chat requests for the language model: the runner asks it, then calls
+    /// [`Engine::finish_job`].
+    pub jobs: Vec<ModelJob>,
+}
+
+/// A chat request that waits for the language model.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ModelJob {
+    /// The message's id.
+    pub message_id: String,
+    /// Who asked.
+    pub user: String,
+    /// What they asked.
+    pub text: String,
 }
 
 impl StepReport {
@@ -60,6 +74,10 @@ pub struct Engine {
     next_id: u64,
     /// Distinguishes this engine's ids from another run's.
     run: String,
+    /// Whether chat requests go to a language model (as [`ModelJob`]s) first.
+    use_model: bool,
+    /// Jobs handed out and not finished.
+    in_flight: BTreeSet<String>,
 }
 
 impl Engine {
@@ -78,7 +96,15 @@ impl Engine {
             config,
             next_id: 0,
             run: format!("{:x}", nanos % 0xffff_ffff_ffff),
+            use_model: false,
+            in_flight: BTreeSet::new(),
         }
+    }
+
+    /// Sends chat requests to a language model first (see [`StepReport::jobs`]).
+    pub fn with_model(mut self) -> Engine {
+        self.use_model = true;
+        self
     }
 
     fn id(&mut self, prefix: &str) -> String {
@@ -309,6 +335,7 @@ impl Engine {
             if message.author == ASSISTANT
                 || !mentions_assistant(message)
                 || done.replies.contains(&message.id)
+                || self.in_flight.contains(&message.id)
             {
                 continue;
             }
@@ -317,76 +344,158 @@ impl Engine {
                 .iter()
                 .any(|w| text.contains(w))
             {
-                let conflicts = detect_conflicts(trip, &self.config.rules);
-                if conflicts.is_empty() {
-                    "I checked the plan: no overlaps, no impossible travel, and it is within budget."
-                        .to_owned()
-                } else {
-                    let list: Vec<String> = conflicts
-                        .iter()
-                        .take(5)
-                        .map(|c| c.message.clone())
-                        .collect();
-                    format!(
-                        "I found {} problem{}: {}. I propose fixes in the proposals.",
-                        conflicts.len(),
-                        if conflicts.len() == 1 { "" } else { "s" },
-                        list.join("; ")
-                    )
-                }
-            } else if ["plan", "schedule", "fill", "organise", "organize"]
-                .iter()
-                .any(|w| text.contains(w))
-            {
-                let dates = dates_named(trip, &text);
-                let plan = planner::plan(trip, &dates, &self.config);
-                if plan.choices.is_empty() {
-                    let why = plan
-                        .left_out
-                        .iter()
-                        .map(|(_, r)| r.as_str())
-                        .collect::<Vec<_>>()
-                        .join("; ");
-                    if why.is_empty() {
-                        "There are no ideas to schedule yet: add some (activities without a day) \
-                         and ask me again."
-                            .to_owned()
-                    } else {
-                        format!("I could not fit any idea in: {why}.")
-                    }
-                } else {
-                    let days: BTreeSet<String> = plan
-                        .choices
-                        .iter()
-                        .map(|c| c.date.format("%a %-d %b").to_string())
-                        .collect();
-                    let summary = format!(
-                        "Schedule {} idea{} on {}",
-                        plan.choices.len(),
-                        if plan.choices.len() == 1 { "" } else { "s" },
-                        days.into_iter().collect::<Vec<_>>().join(", ")
-                    );
-                    let proposal = self.propose(
-                        doc,
-                        now,
-                        format!("chat:{}", message.id),
-                        summary.clone(),
-                        plan.rationale(),
-                        plan.ops(),
-                    )?;
-                    report.proposed.push(proposal);
-                    format!("I proposed a plan: {summary}. Accept it in the proposals to add it to the itinerary.")
-                }
+                self.check_reply(trip)
+            } else if self.use_model {
+                self.in_flight.insert(message.id.clone());
+                report.jobs.push(ModelJob {
+                    message_id: message.id.clone(),
+                    user: message.author.clone(),
+                    text: message.text.clone(),
+                });
+                continue;
+            } else if is_plan_request(&text) {
+                self.plan_reply(doc, trip, &message.id, &text, now, report)?
             } else {
-                "I can plan days (\"@assistant plan day 2\", \"@assistant plan the trip\"), check \
-                 the plan for problems (\"@assistant check the plan\"), suggest options for polls \
-                 that ask for them, and count the votes when a poll closes."
-                    .to_owned()
+                HELP.to_owned()
             };
             self.say(doc, now, message.id.clone(), reply)?;
             report.answered.push(message.id.clone());
         }
         Ok(())
+    }
+
+    /// Answers a [`ModelJob`] with what the model said, or with the built-in planner when it
+    /// said nothing usable.
+    pub fn finish_job(
+        &mut self,
+        doc: &TripDoc,
+        job: &ModelJob,
+        outcome: crate::model::ModelOutcome,
+        now: DateTime<Utc>,
+    ) -> Result<StepReport, ModelError> {
+        use crate::model::ModelOutcome;
+        self.in_flight.remove(&job.message_id);
+        let mut report = StepReport::default();
+        let trip = doc.read().trip.ok_or(ModelError::NoTrip)?;
+        if Done::of(&trip).replies.contains(&job.message_id) {
+            return Ok(report);
+        }
+        let text = job.text.to_lowercase();
+        let fallback = |engine: &mut Engine, report: &mut StepReport, why: String| {
+            let rest = if is_plan_request(&text) {
+                engine.plan_reply(doc, &trip, &job.message_id, &text, now, report)?
+            } else {
+                HELP.to_owned()
+            };
+            Ok::<String, ModelError>(format!("{why} {rest}"))
+        };
+        let reply = match outcome {
+            ModelOutcome::Answer(answer) if answer.ops.is_empty() => answer.reply,
+            ModelOutcome::Answer(answer) => match doc_model::check_ops(&trip, &answer.ops) {
+                Ok(()) => {
+                    let id = self.propose(
+                        doc,
+                        now,
+                        format!("chat:{}", job.message_id),
+                        answer.summary.clone(),
+                        answer.rationale,
+                        answer.ops,
+                    )?;
+                    report.proposed.push(id);
+                    format!("{} I proposed: {}.", answer.reply, answer.summary)
+                }
+                Err(reason) => format!(
+                    "{} (The plan changed meanwhile, so I proposed nothing: {reason}.)",
+                    answer.reply
+                ),
+            },
+            ModelOutcome::OverBudget(reason) => fallback(
+                self,
+                &mut report,
+                format!("I cannot ask the language model now: {reason}. The built-in planner answers instead."),
+            )?,
+            ModelOutcome::Dropped(message) => fallback(self, &mut report, message)?,
+            ModelOutcome::Unavailable => fallback(
+                self,
+                &mut report,
+                "The language model is not answering, so the built-in planner answers.".into(),
+            )?,
+        };
+        self.say(doc, now, job.message_id.clone(), reply)?;
+        report.answered.push(job.message_id.clone());
+        Ok(report)
+    }
+
+    fn check_reply(&self, trip: &Trip) -> String {
+        let conflicts = detect_conflicts(trip, &self.config.rules);
+        if conflicts.is_empty() {
+            "I checked the plan: no overlaps, no impossible travel, and it is within budget."
+                .to_owned()
+        } else {
+            let list: Vec<String> = conflicts
+                .iter()
+                .take(5)
+                .map(|c| c.message.clone())
+                .collect();
+            format!(
+                "I found {} problem{}: {}. I propose fixes in the proposals.",
+                conflicts.len(),
+                if conflicts.len() == 1 { "" } else { "s" },
+                list.join("; ")
+            )
+        }
+    }
+
+    /// Plans the days `text` names with the built-in planner, proposes the plan, and says so.
+    fn plan_reply(
+        &mut self,
+        doc: &TripDoc,
+        trip: &Trip,
+        message_id: &str,
+        text: &str,
+        now: DateTime<Utc>,
+        report: &mut StepReport,
+    ) -> Result<String, ModelError> {
+        let dates = dates_named(trip, text);
+        let plan = planner::plan(trip, &dates, &self.config);
+        if plan.choices.is_empty() {
+            let why = plan
+                .left_out
+                .iter()
+                .map(|(_, r)| r.as_str())
+                .collect::<Vec<_>>()
+                .join("; ");
+            return Ok(if why.is_empty() {
+                "There are no ideas to schedule yet: add some (activities without a day) and ask \
+                 me again."
+                    .to_owned()
+            } else {
+                format!("I could not fit any idea in: {why}.")
+            });
+        }
+        let days: BTreeSet<String> = plan
+            .choices
+            .iter()
+            .map(|c| c.date.format("%a %-d %b").to_string())
+            .collect();
+        let summary = format!(
+            "Schedule {} idea{} on {}",
+            plan.choices.len(),
+            if plan.choices.len() == 1 { "" } else { "s" },
+            days.into_iter().collect::<Vec<_>>().join(", ")
+        );
+        let proposal = self.propose(
+            doc,
+            now,
+            format!("chat:{message_id}"),
+            summary.clone(),
+            plan.rationale(),
+            plan.ops(),
+        )?;
+        report.proposed.push(proposal);
+        Ok(format!(
+            "I proposed a plan: {summary}. Accept it in the proposals to add it to the itinerary."
+        ))
     }
 
     fn fix_conflicts(
@@ -430,6 +539,16 @@ impl Default for Engine {
     fn default() -> Self {
         Engine::new()
     }
+}
+
+const HELP: &str = "I can plan days (\"@assistant plan day 2\", \"@assistant plan the trip\"), \
+check the plan for problems (\"@assistant check the plan\"), suggest options for polls that ask \
+for them, and count the votes when a poll closes.";
+
+fn is_plan_request(text: &str) -> bool {
+    ["plan", "schedule", "fill", "organise", "organize"]
+        .iter()
+        .any(|w| text.contains(w))
 }
 
 /// What the assistant already did, read from the trip.

@@ -4,10 +4,14 @@
 //! | module | holds |
 //! | --- | --- |
 //! | [`engine`] | the assistant's reactions to a trip, free of I/O |
+//! | [`model`] | language-model providers, breaker, cache, budgets (optional) |
+//! | [`metrics`] | the assistant's Prometheus metrics |
 //! | [`runner`] | joining trips through the event feed and `caravan_client`, running the engine |
 //! | [`planner`] | the built-in planner: schedules ideas, fixes conflicts, suggests poll options |
 
 pub mod engine;
+pub mod metrics;
+pub mod model;
 pub mod planner;
 pub mod runner;
 

@@ -19,8 +19,8 @@ use crate::Engine;
 /// Key of the assistant's observer of a trip's document.
 const OBSERVER: &str = "caravan-assistant";
 
-/// Where the assistant connects and who it is.
-#[derive(Clone, Debug)]
+/// Where the assistant connects, who it is, and what it thinks with.
+#[derive(Clone)]
 pub struct AssistantConfig {
     /// Base URL of the server's HTTP API, such as `http://127.0.0.1:8080`.
     pub server: String,
@@ -35,6 +35,10 @@ pub struct AssistantConfig {
     pub tick: Duration,
     /// How long it waits after a change for more before it reacts.
     pub debounce: Duration,
+    /// A language model chain, if configured; the built-in planner otherwise.
+    pub model: Option<Arc<crate::model::ModelPlanner>>,
+    /// Where it counts what it does.
+    pub metrics: Arc<crate::metrics::AiMetrics>,
 }
 
 impl AssistantConfig {
@@ -47,6 +51,8 @@ impl AssistantConfig {
             color: "#7c5cff".into(),
             tick: Duration::from_secs(20),
             debounce: Duration::from_millis(150),
+            model: None,
+            metrics: Arc::new(crate::metrics::AiMetrics::standalone()),
         }
     }
 
@@ -93,6 +99,10 @@ pub async fn run_trip(config: AssistantConfig, trip: String, stop: CancellationT
     }
     let trip_doc = TripDoc::new(client.doc().clone());
     let mut engine = Engine::new();
+    if config.model.is_some() {
+        engine = engine.with_model();
+    }
+    let mut decisions = Decisions::default();
     let mut tick = tokio::time::interval(config.tick);
     let mut deadline: Option<Duration> = None;
     loop {
@@ -116,17 +126,91 @@ pub async fn run_trip(config: AssistantConfig, trip: String, stop: CancellationT
             break;
         }
         match engine.step(&trip_doc, chrono::Utc::now()) {
-            Ok(report) if !report.is_empty() => {
-                tracing::info!(%trip, ?report, "the assistant reacted")
+            Ok(report) => {
+                if !report.is_empty() {
+                    tracing::info!(%trip, ?report, "the assistant reacted");
+                }
+                config
+                    .metrics
+                    .proposals_written
+                    .inc_by(report.proposed.len() as u64);
+                for job in &report.jobs {
+                    answer_with_model(&config, &trip, &trip_doc, &mut engine, job).await;
+                }
             }
-            Ok(_) => {}
             Err(e) => tracing::warn!(%trip, error = %e, "the assistant could not react"),
         }
+        decisions.observe(&trip_doc, &config.metrics);
         deadline = next_poll_deadline(&trip_doc);
     }
     let _ = client.doc().unobserve_update_v1(OBSERVER);
     client.close().await;
     tracing::info!(%trip, "the assistant left");
+}
+
+/// Asks the model about one chat request and writes the answer (or the planner's).
+async fn answer_with_model(
+    config: &AssistantConfig,
+    trip: &str,
+    doc: &TripDoc,
+    engine: &mut Engine,
+    job: &crate::engine::ModelJob,
+) {
+    let Some(model) = &config.model else { return };
+    let Some(current) = doc.read().trip else {
+        return;
+    };
+    let request = crate::model::ModelRequest {
+        trip_id: trip.to_owned(),
+        user: job.user.clone(),
+        trip: current,
+        text: job.text.clone(),
+    };
+    let outcome = model.ask(&request).await;
+    match engine.finish_job(doc, job, outcome, chrono::Utc::now()) {
+        Ok(report) => {
+            config
+                .metrics
+                .proposals_written
+                .inc_by(report.proposed.len() as u64);
+            tracing::info!(%trip, ?report, "the assistant answered with the model");
+        }
+        Err(e) => tracing::warn!(%trip, error = %e, "the assistant could not answer"),
+    }
+}
+
+/// The assistant's proposals seen pending, to count how people decide on them.
+#[derive(Default)]
+struct Decisions {
+    pending: std::collections::HashSet<String>,
+}
+
+impl Decisions {
+    fn observe(&mut self, doc: &TripDoc, metrics: &crate::metrics::AiMetrics) {
+        use doc_model::ProposalStatus;
+        let Some(trip) = doc.read().trip else { return };
+        for (id, proposal) in &trip.proposals {
+            if proposal.author != crate::ASSISTANT {
+                continue;
+            }
+            let decision = match proposal.status {
+                ProposalStatus::Pending => {
+                    self.pending.insert(id.clone());
+                    continue;
+                }
+                ProposalStatus::Accepted | ProposalStatus::Applied | ProposalStatus::Stale => {
+                    "accepted"
+                }
+                ProposalStatus::Rejected => "rejected",
+            };
+            if self.pending.remove(id) {
+                metrics
+                    .proposals_decided
+                    .with_label_values(&[decision])
+                    .inc();
+            }
+        }
+    }
 }
 
 /// Time until the next open poll's deadline, if one is set.

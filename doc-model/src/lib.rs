@@ -23,7 +23,7 @@ pub use conflicts::{
 };
 pub use import::{validate_trip, Invalid};
 pub use polls::NewPoll;
-pub use proposal_ops::Acceptance;
+pub use proposal_ops::{check_ops, Acceptance};
 pub use proposals::{EditOp, Placement};
 pub use read::{read_json, read_trip, ReadTrip, Skipped};
 pub use tally::{tally, Tally, Weighting};

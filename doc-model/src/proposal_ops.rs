@@ -202,6 +202,15 @@ fn state_error(id: &str, status: ProposalStatus, needed: &'static str) -> ModelE
     }
 }
 
+/// Checks that `ops` apply to `trip` as it is (each op valid, each expectation met), writing
+/// nothing: what `propose` checks, for ops that come from outside (a language model).
+pub fn check_ops(trip: &Trip, ops: &[EditOp]) -> Result<(), String> {
+    simulate(trip, ops).map_err(|e| match e {
+        Check::Invalid(e) => e.to_string(),
+        Check::Changed(reason) => reason,
+    })
+}
+
 /// Why a proposal's ops cannot be applied to a trip.
 enum Check {
     /// An op is invalid in itself or against the trip (validation error).

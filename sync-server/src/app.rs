@@ -213,8 +213,16 @@ pub async fn serve(config: ServerConfig, auth: Auth) -> anyhow::Result<()> {
             ip => ip.to_string(),
         };
         let token = app.auth().internal_assistant_token(10 * 365 * 24 * 3600);
-        let assistant =
+        let mut assistant =
             ai_bridge::AssistantConfig::new(format!("http://{host}:{}", local.port()), Some(token));
+        assistant.metrics = Arc::new(ai_bridge::metrics::AiMetrics::new(app.metrics().registry()));
+        assistant.model = ai_bridge::model::ModelSettings::from_env().map(|settings| {
+            tracing::info!(
+                providers = ?settings.providers.iter().map(|p| format!("{}: {} {}", p.name, p.base_url, p.model)).collect::<Vec<_>>(),
+                "the assistant asks a language model first"
+            );
+            Arc::new(ai_bridge::model::ModelPlanner::new(settings, assistant.metrics.clone()))
+        });
         tracing::info!("the assistant runs in this process (--no-assistant to turn it off)");
         tokio::spawn(ai_bridge::supervise(assistant, app.shutdown.child_token()))
     });

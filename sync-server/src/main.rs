@@ -286,10 +286,14 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Assistant { server, token } => runtime.block_on(async move {
             let stop = tokio_util::sync::CancellationToken::new();
-            let running = tokio::spawn(ai_bridge::supervise(
-                ai_bridge::AssistantConfig::new(server.clone(), token),
-                stop.clone(),
-            ));
+            let mut config = ai_bridge::AssistantConfig::new(server.clone(), token);
+            config.model = ai_bridge::model::ModelSettings::from_env().map(|settings| {
+                std::sync::Arc::new(ai_bridge::model::ModelPlanner::new(
+                    settings,
+                    config.metrics.clone(),
+                ))
+            });
+            let running = tokio::spawn(ai_bridge::supervise(config, stop.clone()));
             tracing::info!(%server, "the assistant follows the server's trips");
             let _ = tokio::signal::ctrl_c().await;
             stop.cancel();

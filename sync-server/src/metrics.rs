@@ -111,6 +111,11 @@ impl Metrics {
         }
     }
 
+    /// The registry, for metrics of other parts of the process (the assistant's).
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
     /// Counts one error of `kind`.
     pub fn error(&self, kind: &str) {
         self.errors_total.with_label_values(&[kind]).inc();
