@@ -294,3 +294,114 @@ async fn the_assistant_plans_with_the_family() {
     assert_eq!(assistant_messages(&trip_of(&again)), answered);
     again.close().await;
 }
+
+/// A fake OpenAI-compatible provider: answers every request with `answer`, and keeps the
+/// requests.
+async fn fake_model(
+    answer: String,
+) -> (
+    String,
+    std::sync::Arc<std::sync::Mutex<Vec<serde_json::Value>>>,
+) {
+    use axum::extract::State;
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let app = axum::Router::new()
+        .route(
+            "/v1/chat/completions",
+            axum::routing::post(
+                |State((seen, answer)): State<(
+                    std::sync::Arc<std::sync::Mutex<Vec<serde_json::Value>>>,
+                    String,
+                )>,
+                 axum::Json(body): axum::Json<serde_json::Value>| async move {
+                    seen.lock().unwrap().push(body);
+                    axum::Json(serde_json::json!({
+                        "choices": [{ "message": { "role": "assistant", "content": answer } }],
+                        "usage": { "prompt_tokens": 900, "completion_tokens": 100 }
+                    }))
+                },
+            ),
+        )
+        .with_state((seen.clone(), answer));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (format!("http://{address}/v1"), seen)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_a_language_model_configured_the_assistant_proposes_what_it_answers() {
+    let answer = serde_json::json!({
+        "reply": "The Alpine Museum is a good rainy-afternoon plan.",
+        "summary": "Alpine Museum on the third afternoon",
+        "rationale": "It opens at 14:00 and is in town.",
+        "ops": [{ "op": "scheduleActivity", "id": "alpine-museum", "date": "DAY3", "start": "15:00", "durationMin": 90 }]
+    });
+    let dir = tempfile::tempdir().unwrap();
+    // The sample trip starts two weeks from today: its third day is known in advance.
+    let day3 = (Utc::now().date_naive() + chrono::Duration::days(16)).to_string();
+    let (base, seen) = fake_model(answer.to_string().replace("DAY3", &day3)).await;
+    let server = Server::start_full(
+        dir.path(),
+        0,
+        &["--jwt-secret", SECRET],
+        &[
+            ("CARAVAN_AI_PROVIDER", "openai"),
+            ("CARAVAN_AI_BASE_URL", &base),
+            ("CARAVAN_AI_API_KEY", "test-key"),
+            ("CARAVAN_AI_MODEL", "test-model"),
+        ],
+    );
+    let id = create_sample(&server).await;
+    let client = Client::connect(
+        ClientConfig::new(server.url(), &id).with_token(token(&id, "editor", "claire")),
+    );
+    client.wait_synced().await;
+    eventually("the assistant joins", || assistant_present(&client)).await;
+    TripDoc::new(client.doc().clone())
+        .post_chat(
+            "claire",
+            &ChatMessage {
+                id: "rainy".into(),
+                author: "claire".into(),
+                text: "@assistant what could we do on a rainy afternoon?".into(),
+                at: Utc::now(),
+                mentions: vec![],
+                reply_to: None,
+            },
+        )
+        .unwrap();
+    eventually("the model's proposal and reply", || {
+        let trip = trip_of(&client);
+        trip.proposals
+            .values()
+            .any(|p| p.summary == "Alpine Museum on the third afternoon")
+            && trip.chat.iter().any(|m| {
+                m.reply_to.as_deref() == Some("rainy") && m.text.contains("rainy-afternoon plan")
+            })
+    })
+    .await;
+    let requests = seen.lock().unwrap().clone();
+    let asked = requests
+        .iter()
+        .find(|r| r.to_string().contains("rainy afternoon"))
+        .expect("the request reached the model");
+    assert_eq!(asked["model"], "test-model");
+    assert!(asked["response_format"]["json_schema"]["schema"]["properties"]["ops"].is_object());
+    assert!(asked["messages"][1]["content"]
+        .as_str()
+        .unwrap()
+        .contains("alpine-museum"));
+    let metrics = reqwest::get(format!("{}/metrics", server.http()))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("caravan_ai_requests_total{outcome=\"ok\",provider=\"primary\"}"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("caravan_ai_tokens_total"));
+    client.close().await;
+}
