@@ -405,3 +405,46 @@ async fn with_a_language_model_configured_the_assistant_proposes_what_it_answers
     assert!(metrics.contains("caravan_ai_tokens_total"));
     client.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn caravan_assistant_runs_as_its_own_process() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_with(dir.path(), 0, &["--jwt-secret", SECRET], &[]);
+    let id = create_sample(&server).await;
+    let mut assistant = std::process::Command::new(env!("CARGO_BIN_EXE_caravan"))
+        .args(["assistant", "--server", &server.http()])
+        .env(
+            "CARAVAN_ASSISTANT_TOKEN",
+            token("*", "assistant", "remote-assistant"),
+        )
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let client = Client::connect(
+        ClientConfig::new(server.url(), &id).with_token(token(&id, "editor", "claire")),
+    );
+    client.wait_synced().await;
+    let joined = tokio::time::timeout(Duration::from_secs(10), async {
+        while !assistant_present(&client) {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    let answered = tokio::time::timeout(Duration::from_secs(10), async {
+        while !trip_of(&client)
+            .chat
+            .iter()
+            .any(|m| m.author == "assistant")
+        {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    let _ = assistant.kill();
+    let _ = assistant.wait();
+    assert!(joined.is_ok(), "the remote assistant joined the trip");
+    assert!(answered.is_ok(), "and answered the sample's question");
+    client.close().await;
+}

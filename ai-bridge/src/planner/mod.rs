@@ -282,7 +282,7 @@ impl<'t> DayBook<'t> {
             .map(|(pace, fam)| {
                 (
                     pace,
-                    format!("the {} family's {} pace", fam.name, pace_name(pace)),
+                    format!("the {} pace of {}", pace_name(pace), fam.name),
                 )
             })
             .unwrap_or((Pace::Moderate, "a moderate pace".into()))
