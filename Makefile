@@ -4,7 +4,7 @@ NODE_TESTS := sync-server/tests/node
 WEB := clients/web
 CARAVAN_FLAGS ?=
 
-.PHONY: run build test lint test-rust test-node test-web node-deps web-deps clean
+.PHONY: run build test lint test-rust test-node test-web node-deps web-deps bench bench-smoke clean
 
 ## Runs caravan on 127.0.0.1:8080 with its data in ./data.
 run:
@@ -14,8 +14,9 @@ run:
 build:
 	cargo build --release -p sync_server --bin caravan
 
-## Every test: formatting and lints, Rust tests, node interop tests, the web client's tests.
-test: lint test-rust test-node test-web
+## Every test: formatting and lints, Rust tests, node interop tests, the web client's tests,
+## and a tiny run of each benchmark scenario (so the harness keeps working).
+test: lint test-rust test-node test-web bench-smoke
 
 lint:
 	cargo fmt --all -- --check
@@ -39,6 +40,17 @@ web-deps:
 test-web: web-deps
 	cargo build -p sync_server --bin caravan
 	cd $(WEB) && npm run build && CARAVAN_BIN=$(CURDIR)/target/debug/caravan npm test
+
+## A tiny run of each benchmark scenario against Caravan only (part of `make test`).
+bench-smoke:
+	cargo build -p sync_server --bin caravan -p bench
+	CARAVAN_BIN=$(CURDIR)/target/debug/caravan ./target/debug/caravan-bench smoke --out target/bench-smoke
+
+## The benchmarks, release builds (see docs/benchmarks.md); results in bench/results/.
+bench:
+	cargo build --release -p sync_server --bin caravan -p bench
+	CARAVAN_BIN=$(CURDIR)/target/release/caravan ./target/release/caravan-bench fanout --rooms 50 --clients 4 --rate 10000 --secs 10 --out bench/results/fanout
+	CARAVAN_BIN=$(CURDIR)/target/release/caravan ./target/release/caravan-bench cold-load --out bench/results/cold-load
 
 clean:
 	cargo clean

@@ -1,6 +1,112 @@
-//! `caravan-bench`: the load generator and peer comparisons (the benchmarks issue builds it).
+//! `caravan-bench`: Caravan's load generator. It speaks the y-protocols with real
+//! yrs-encoded updates, measures end-to-end latency and deliveries, and samples the server's
+//! CPU and memory from /proc. See `docs/benchmarks.md`.
 
-fn main() {
-    eprintln!("caravan-bench: no scenarios yet; see docs/benchmarks.md when the benchmarks land");
-    std::process::exit(2);
+mod cold_load;
+mod fanout;
+mod load;
+mod proc_stats;
+mod report;
+mod target;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "caravan-bench",
+    about = "Load tests Caravan (and the servers people would pick instead)"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+    /// Where to write `results.json` and `results.md`.
+    #[arg(long, global = true, default_value = "bench/results")]
+    out: std::path::PathBuf,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// A tiny run of each scenario against Caravan only: checks the harness works.
+    Smoke,
+    /// The fan-out scenario against Caravan.
+    Fanout {
+        #[arg(long, default_value_t = 500)]
+        rooms: usize,
+        #[arg(long, default_value_t = 4)]
+        clients: usize,
+        #[arg(long, default_value_t = 2000.0)]
+        rate: f64,
+        #[arg(long, default_value_t = 10.0)]
+        secs: f64,
+    },
+    /// The cold-load scenario: the automerge-paper trace as one update per edit, loaded after
+    /// a restart, then after a compaction.
+    ColdLoad {
+        /// Edits of the trace to use (all by default).
+        #[arg(long, default_value_t = usize::MAX)]
+        limit: usize,
+    },
+}
+
+fn trace_path() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("traces/automerge-paper.json.gz")
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let mut report = report::Report::new();
+        match cli.command {
+            Command::Smoke => {
+                let mut caravan = target::start_caravan(None)?;
+                let load = fanout::FanoutLoad {
+                    rooms: 5,
+                    clients_per_room: 3,
+                    updates_per_sec: 100.0,
+                    secs: 1.0,
+                };
+                let result = fanout::run(&caravan, load).await?;
+                caravan.stop();
+                println!("{}", report::fanout_line(&result));
+                anyhow::ensure!(result.sent > 0, "the smoke run sent nothing");
+                anyhow::ensure!(
+                    result.lost == 0,
+                    "the smoke run lost {} deliveries",
+                    result.lost
+                );
+                report.fanout.push(result);
+                let cold = cold_load::run(&trace_path(), 2_000).await?;
+                println!("cold load: {cold:?}");
+                report.cold_load.push(cold);
+            }
+            Command::Fanout {
+                rooms,
+                clients,
+                rate,
+                secs,
+            } => {
+                let mut caravan = target::start_caravan(None)?;
+                let load = fanout::FanoutLoad {
+                    rooms,
+                    clients_per_room: clients,
+                    updates_per_sec: rate,
+                    secs,
+                };
+                let result = fanout::run(&caravan, load).await?;
+                caravan.stop();
+                println!("{}", report::fanout_line(&result));
+                report.fanout.push(result);
+            }
+            Command::ColdLoad { limit } => {
+                let cold = cold_load::run(&trace_path(), limit).await?;
+                println!("cold load: {cold:?}");
+                report.cold_load.push(cold);
+            }
+        }
+        report.write(&cli.out)?;
+        Ok(())
+    })
 }

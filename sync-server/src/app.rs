@@ -227,6 +227,14 @@ pub async fn serve(config: ServerConfig, auth: Auth) -> anyhow::Result<()> {
         tokio::spawn(ai_bridge::supervise(assistant, app.shutdown.child_token()))
     });
 
+    // Small frames must leave at once: with Nagle's algorithm on, a relayed update can wait
+    // for the delayed ACK of the previous one (about 40 ms on Linux).
+    use axum::serve::ListenerExt;
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "could not set TCP_NODELAY");
+        }
+    });
     let shutdown = app.shutdown.clone();
     let server = axum::serve(
         listener,

@@ -60,7 +60,13 @@ pub(crate) async fn run(
     let mut backoff = config.min_backoff;
     loop {
         shared.status.send_replace(Status::Connecting);
-        let ended = match tokio_tungstenite::connect_async(config.endpoint()).await {
+        let ended = match tokio_tungstenite::connect_async_with_config(
+            config.endpoint(),
+            None,
+            true,
+        )
+        .await
+        {
             Ok((socket, _)) => {
                 backoff = config.min_backoff;
                 shared.status.send_replace(Status::Connected);

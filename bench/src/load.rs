@@ -1,0 +1,281 @@
+//! The load generator's client: a raw y-protocols connection with its own yrs document. It
+//! syncs, sends real yrs-encoded updates at a steady rate, and measures, for every update it
+//! receives, the time since its sender sent it.
+//!
+//! Latency is matched through yrs itself: a sender records the send time under (its client
+//! id, its clock before the edit); a receiver decodes the update and looks up the first clock
+//! of its blocks. No marker is put in the content.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use dashmap::DashMap;
+use futures_util::{SinkExt, StreamExt};
+use hdrhistogram::Histogram;
+use tokio_tungstenite::tungstenite::Message;
+use yrs::encoding::read::{Cursor, Read};
+use yrs::encoding::write::Write;
+use yrs::updates::decoder::Decode;
+use yrs::updates::encoder::Encode;
+use yrs::{Doc, GetString, ReadTxn, StateVector, Text, Transact, Update};
+
+use crate::target::Framing;
+
+/// Send times of updates, by (sender's client id, its clock before the update).
+pub type SendTimes = Arc<DashMap<(yrs::ClientID, u32), Instant>>;
+
+/// What every client of a run shares.
+pub struct Shared {
+    /// Send times.
+    pub sent_at: SendTimes,
+    /// Updates sent, by all clients.
+    pub sent: AtomicU64,
+    /// Updates received and matched, by all clients.
+    pub delivered: AtomicU64,
+}
+
+impl Shared {
+    /// A fresh run.
+    pub fn new() -> Arc<Shared> {
+        Arc::new(Shared {
+            sent_at: Arc::new(DashMap::new()),
+            sent: AtomicU64::new(0),
+            delivered: AtomicU64::new(0),
+        })
+    }
+}
+
+/// A latency histogram in microseconds, up to a minute.
+pub fn histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, 60_000_000, 3).expect("valid bounds")
+}
+
+/// Frames y-protocols messages for a target.
+#[derive(Clone)]
+pub struct Framer {
+    framing: Framing,
+    room: String,
+}
+
+impl Framer {
+    /// A framer for `room` on a server speaking `framing`.
+    pub fn new(framing: Framing, room: &str) -> Framer {
+        Framer {
+            framing,
+            room: room.to_owned(),
+        }
+    }
+
+    fn frame(&self, message: &[u8]) -> Vec<u8> {
+        match self.framing {
+            Framing::Plain => message.to_vec(),
+            Framing::DocNamePrefix => {
+                let mut out = Vec::with_capacity(message.len() + self.room.len() + 2);
+                out.write_string(&self.room);
+                out.extend_from_slice(message);
+                out
+            }
+        }
+    }
+
+    /// `[0, subtype, varBuf payload]`.
+    pub fn sync(&self, subtype: u8, payload: &[u8]) -> Vec<u8> {
+        let mut message = Vec::with_capacity(payload.len() + 8);
+        message.write_var(0u8);
+        message.write_var(subtype);
+        message.write_buf(payload);
+        self.frame(&message)
+    }
+
+    /// The messages of a received frame: (type, subtype for sync, payload).
+    pub fn parse<'a>(&self, frame: &'a [u8]) -> Vec<(u64, u64, &'a [u8])> {
+        let mut cursor = Cursor::new(frame);
+        let mut out = Vec::new();
+        while cursor.has_content() {
+            if self.framing == Framing::DocNamePrefix && slice(frame, &mut cursor).is_none() {
+                break;
+            }
+            let Ok(kind) = cursor.read_var::<u64>() else {
+                break;
+            };
+            match kind {
+                0 => {
+                    let Ok(sub) = cursor.read_var::<u64>() else {
+                        break;
+                    };
+                    let Some(payload) = slice(frame, &mut cursor) else {
+                        break;
+                    };
+                    out.push((0, sub, payload));
+                }
+                1 => {
+                    let Some(payload) = slice(frame, &mut cursor) else {
+                        break;
+                    };
+                    out.push((1, 0, payload));
+                }
+                // Anything else (auth, saved, ...) ends the parse of this frame.
+                _ => break,
+            }
+        }
+        out
+    }
+}
+
+/// A length-prefixed byte string of `frame`, read at `cursor`.
+fn slice<'a>(frame: &'a [u8], cursor: &mut Cursor<'_>) -> Option<&'a [u8]> {
+    let len: usize = cursor.read_var::<u64>().ok()?.try_into().ok()?;
+    let start = cursor.next;
+    let end = start.checked_add(len).filter(|&end| end <= frame.len())?;
+    cursor.next = end;
+    Some(&frame[start..end])
+}
+
+/// What a client measured.
+pub struct ClientReport {
+    /// Latency of every update it received, µs.
+    pub latency: Histogram<u64>,
+    /// Updates it received that it could not match (sent before the run).
+    pub unmatched: u64,
+}
+
+/// One client's plan.
+#[derive(Clone)]
+pub struct ClientPlan {
+    /// WebSocket URL.
+    pub url: String,
+    /// Framing.
+    pub framer: Framer,
+    /// Updates per second this client sends (0: only listens).
+    pub rate: f64,
+    /// How long it sends.
+    pub send_for: Duration,
+    /// How long it keeps listening after it stopped sending.
+    pub drain: Duration,
+}
+
+/// Connects, syncs, then waits for `go` before sending; returns what it measured.
+pub async fn run_client(
+    plan: ClientPlan,
+    shared: Arc<Shared>,
+    synced: tokio::sync::mpsc::Sender<()>,
+    mut go: tokio::sync::watch::Receiver<bool>,
+) -> anyhow::Result<ClientReport> {
+    let (socket, _) = tokio_tungstenite::connect_async_with_config(&plan.url, None, true).await?;
+    let (mut sink, mut stream) = socket.split();
+    let doc = Doc::new();
+    let text = doc.get_or_insert_text("notes");
+    let framer = plan.framer.clone();
+    sink.send(Message::Binary(
+        framer.sync(0, &StateVector::default().encode_v1()).into(),
+    ))
+    .await?;
+    // Wait for the server's step 2 (the answer to our step 1).
+    let deadline = Instant::now() + Duration::from_secs(30);
+    'sync: loop {
+        let next = tokio::time::timeout_at(deadline.into(), stream.next()).await;
+        let Ok(Some(Ok(message))) = next else {
+            anyhow::bail!("no sync answer from {}", plan.url);
+        };
+        if let Message::Binary(frame) = message {
+            for (kind, sub, payload) in framer.parse(&frame) {
+                if kind == 0 && sub == 0 {
+                    // The server's step 1: answer with what it lacks (nothing, so far).
+                    let sv = StateVector::decode_v1(payload).unwrap_or_default();
+                    let diff = doc.transact().encode_state_as_update_v1(&sv);
+                    sink.send(Message::Binary(framer.sync(1, &diff).into()))
+                        .await?;
+                }
+                if kind == 0 && sub == 1 {
+                    break 'sync;
+                }
+            }
+        }
+    }
+    let _ = synced.send(()).await;
+    let _ = go.wait_for(|go| *go).await;
+
+    let mut latency = histogram();
+    let mut unmatched = 0u64;
+    let started = Instant::now();
+    let interval = if plan.rate > 0.0 {
+        Some(Duration::from_secs_f64(1.0 / plan.rate))
+    } else {
+        None
+    };
+    // Spread the first sends over one interval so that clients do not send in lockstep.
+    let offset = interval.map_or(Duration::ZERO, |i| i.mul_f64(fastrand_unit()));
+    let mut next_send = tokio::time::Instant::now() + offset;
+    let stop_sending = started + plan.send_for;
+    let stop_all = stop_sending + plan.drain;
+    let client_id = doc.client_id();
+    loop {
+        let now = Instant::now();
+        if now >= stop_all {
+            break;
+        }
+        let sending = interval.is_some() && now < stop_sending;
+        let wake = if sending {
+            next_send
+        } else {
+            tokio::time::Instant::from_std(stop_all)
+        };
+        tokio::select! {
+            _ = tokio::time::sleep_until(wake) => {
+                if sending {
+                    let before = doc.transact().state_vector();
+                    {
+                        let mut txn = doc.transact_mut();
+                        let len = text.len(&txn);
+                        text.insert(&mut txn, len, "x");
+                    }
+                    let update = doc.transact().encode_state_as_update_v1(&before);
+                    shared.sent_at.insert((client_id, before.get(&client_id)), Instant::now());
+                    shared.sent.fetch_add(1, Ordering::Relaxed);
+                    sink.send(Message::Binary(framer.sync(2, &update).into())).await?;
+                    next_send += interval.expect("sending has an interval");
+                }
+            }
+            message = stream.next() => {
+                let Some(Ok(message)) = message else { break };
+                let Message::Binary(frame) = message else { continue };
+                let received = Instant::now();
+                for (kind, sub, payload) in framer.parse(&frame) {
+                    if kind != 0 || sub != 2 {
+                        continue;
+                    }
+                    let Ok(update) = Update::decode_v1(payload) else { continue };
+                    // The first clock of each client's blocks: where its edit starts.
+                    for (client, clock) in update.state_vector_lower().iter() {
+                        match shared.sent_at.get(&(*client, *clock)) {
+                            Some(sent) => {
+                                let micros = received.duration_since(*sent).as_micros() as u64;
+                                let _ = latency.record(micros.max(1));
+                                shared.delivered.fetch_add(1, Ordering::Relaxed);
+                            }
+                            None => unmatched += 1,
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let _ = sink.close().await;
+    // The document is what this client wrote: check it is what it meant to write.
+    debug_assert!(text.get_string(&doc.transact()).chars().all(|c| c == 'x'));
+    Ok(ClientReport { latency, unmatched })
+}
+
+/// A number in [0, 1) that differs between calls, without a random-number crate.
+fn fastrand_unit() -> f64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u64(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(0),
+    );
+    (hasher.finish() % 1_000_000) as f64 / 1_000_000.0
+}

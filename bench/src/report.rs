@@ -1,0 +1,91 @@
+//! Results: one JSON file and one markdown table per run.
+
+use serde::Serialize;
+
+use crate::cold_load::ColdLoadResult;
+use crate::fanout::FanoutResult;
+
+/// Everything a run measured.
+#[derive(Debug, Default, Serialize)]
+pub struct Report {
+    /// When, machine facts.
+    pub meta: serde_json::Value,
+    /// Fan-out results, one per server and load.
+    pub fanout: Vec<FanoutResult>,
+    /// Cold-load results.
+    pub cold_load: Vec<ColdLoadResult>,
+}
+
+impl Report {
+    /// An empty report, stamped with the time and the machine.
+    pub fn new() -> Report {
+        let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+        let cpu = std::fs::read_to_string("/proc/cpuinfo")
+            .ok()
+            .and_then(|s| {
+                s.lines().find_map(|l| {
+                    l.strip_prefix("model name")
+                        .map(|v| v.trim_start_matches([' ', '\t', ':']).to_owned())
+                })
+            })
+            .unwrap_or_default();
+        Report {
+            meta: serde_json::json!({
+                "unix_time": std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0),
+                "cores": cores,
+                "cpu": cpu,
+                "command": std::env::args().collect::<Vec<_>>().join(" "),
+            }),
+            fanout: Vec::new(),
+            cold_load: Vec::new(),
+        }
+    }
+
+    /// Writes `results.json` and `results.md` in `dir`.
+    pub fn write(&self, dir: &std::path::Path) -> anyhow::Result<()> {
+        std::fs::create_dir_all(dir)?;
+        std::fs::write(
+            dir.join("results.json"),
+            serde_json::to_string_pretty(self)? + "\n",
+        )?;
+        let mut md = String::from("| server | rooms x clients | sent/s | delivered/s | lost | p50 ms | p99 ms | max ms | server CPU µs/delivery | server cores | server peak RSS MB | generator cores |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
+        for r in &self.fanout {
+            md.push_str(&format!(
+                "| {} | {} x {} | {:.0} | {:.0} | {} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.1} | {:.2} |\n",
+                r.server, r.load.rooms, r.load.clients_per_room, r.sent as f64 / r.load.secs, r.delivered_per_sec, r.lost,
+                r.p50_ms, r.p99_ms, r.max_ms, r.server_cpu_us_per_delivery, r.server_usage.cores,
+                r.server_usage.peak_rss_bytes as f64 / 1e6, r.generator_usage.cores
+            ));
+        }
+        if !self.cold_load.is_empty() {
+            md.push_str("\n| server | updates | characters | write s | stored bytes (log) | stored bytes (compacted) | data dir bytes before / after | first sync from the log, ms | first sync compacted, ms |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
+            for r in &self.cold_load {
+                md.push_str(&format!(
+                    "| {} | {} | {} | {:.1} | {} | {} | {} / {} | {:.1} | {:.1} |\n",
+                    r.server,
+                    r.updates,
+                    r.chars,
+                    r.write_secs,
+                    r.stored_bytes_log,
+                    r.stored_bytes_compacted,
+                    r.bytes_before_compaction,
+                    r.bytes_after_compaction,
+                    r.first_sync_ms_log,
+                    r.first_sync_ms_compacted
+                ));
+            }
+        }
+        std::fs::write(dir.join("results.md"), md)?;
+        Ok(())
+    }
+}
+
+/// One line about a fan-out result.
+pub fn fanout_line(r: &FanoutResult) -> String {
+    format!(
+        "fanout {}: {} rooms x {} clients, {} sent, {} of {} delivered ({} lost), p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms, server {:.2} µs CPU/delivery ({:.2} cores, {:.1} MB peak), generator {:.2} cores",
+        r.server, r.load.rooms, r.load.clients_per_room, r.sent, r.delivered, r.expected, r.lost,
+        r.p50_ms, r.p99_ms, r.max_ms, r.server_cpu_us_per_delivery, r.server_usage.cores,
+        r.server_usage.peak_rss_bytes as f64 / 1e6, r.generator_usage.cores
+    )
+}
