@@ -200,3 +200,54 @@ fn concurrent_appends_during_compaction_are_kept() {
     writer.join().unwrap();
     same_content(&doc, &rebuild(&store.load(&id).unwrap().unwrap()));
 }
+
+#[test]
+fn a_compacted_snapshot_squashes_typing_and_drops_deleted_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SledStore::open(dir.path()).unwrap();
+    let id = trip("typing");
+    let doc = Doc::new();
+    let text = doc.get_or_insert_text("notes");
+    // Type 3,000 characters one by one, then delete most of them, one update each.
+    for i in 0..3_000u32 {
+        let before = doc.transact().state_vector();
+        {
+            let mut txn = doc.transact_mut();
+            let len = text.len(&txn);
+            text.insert(&mut txn, len, if i % 10 == 9 { " " } else { "a" });
+        }
+        store
+            .append(
+                &id,
+                &doc.transact().encode_state_as_update_v1(&before),
+                &meta(0),
+            )
+            .unwrap();
+    }
+    for _ in 0..2_900 {
+        let before = doc.transact().state_vector();
+        text.remove_range(&mut doc.transact_mut(), 0, 1);
+        store
+            .append(
+                &id,
+                &doc.transact().encode_state_as_update_v1(&before),
+                &meta(0),
+            )
+            .unwrap();
+    }
+    let report = store.compact(&id).unwrap();
+    assert_eq!(report.folded, 5_900);
+    // A document squashes consecutive characters into runs and keeps only the positions of
+    // deleted ones: far smaller than the updates it came from.
+    assert!(
+        report.bytes_after * 20 < report.bytes_before,
+        "{} bytes from {}",
+        report.bytes_after,
+        report.bytes_before
+    );
+    let stored = store.load(&id).unwrap().unwrap();
+    let loaded = rebuild(&stored);
+    let expected = text.get_string(&doc.transact());
+    let loaded_text = loaded.get_or_insert_text("notes");
+    assert_eq!(loaded_text.get_string(&loaded.transact()), expected);
+}
