@@ -155,6 +155,51 @@ pub struct ClientPlan {
     pub drain: Duration,
 }
 
+/// The two halves of a client's socket.
+pub type Sink = futures_util::stream::SplitSink<
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+    Message,
+>;
+/// The reading half.
+pub type Stream = futures_util::stream::SplitStream<
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+>;
+
+/// Connects to `url` and runs the sync handshake for `doc`, as y-websocket does: sends its
+/// step 1, answers the server's step 1 with what the server lacks (everything `doc` holds
+/// that the server does not), and returns once the server's step 2 arrived.
+pub async fn connect_synced(
+    url: &str,
+    framer: &Framer,
+    doc: &Doc,
+) -> anyhow::Result<(Sink, Stream)> {
+    let (socket, _) = tokio_tungstenite::connect_async_with_config(url, None, true).await?;
+    let (mut sink, mut stream) = socket.split();
+    let own = doc.transact().state_vector().encode_v1();
+    sink.send(Message::Binary(framer.sync(0, &own).into()))
+        .await?;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let next = tokio::time::timeout_at(deadline.into(), stream.next()).await;
+        let Ok(Some(Ok(message))) = next else {
+            anyhow::bail!("no sync answer from {url}");
+        };
+        if let Message::Binary(frame) = message {
+            for (kind, sub, payload) in framer.parse(&frame) {
+                if kind == 0 && sub == 0 {
+                    let sv = StateVector::decode_v1(payload).unwrap_or_default();
+                    let diff = doc.transact().encode_state_as_update_v1(&sv);
+                    sink.send(Message::Binary(framer.sync(1, &diff).into()))
+                        .await?;
+                }
+                if kind == 0 && sub == 1 {
+                    return Ok((sink, stream));
+                }
+            }
+        }
+    }
+}
+
 /// Connects, syncs, then waits for `go` before sending; returns what it measured.
 pub async fn run_client(
     plan: ClientPlan,
@@ -162,37 +207,10 @@ pub async fn run_client(
     synced: tokio::sync::mpsc::Sender<()>,
     mut go: tokio::sync::watch::Receiver<bool>,
 ) -> anyhow::Result<ClientReport> {
-    let (socket, _) = tokio_tungstenite::connect_async_with_config(&plan.url, None, true).await?;
-    let (mut sink, mut stream) = socket.split();
     let doc = Doc::new();
     let text = doc.get_or_insert_text("notes");
     let framer = plan.framer.clone();
-    sink.send(Message::Binary(
-        framer.sync(0, &StateVector::default().encode_v1()).into(),
-    ))
-    .await?;
-    // Wait for the server's step 2 (the answer to our step 1).
-    let deadline = Instant::now() + Duration::from_secs(30);
-    'sync: loop {
-        let next = tokio::time::timeout_at(deadline.into(), stream.next()).await;
-        let Ok(Some(Ok(message))) = next else {
-            anyhow::bail!("no sync answer from {}", plan.url);
-        };
-        if let Message::Binary(frame) = message {
-            for (kind, sub, payload) in framer.parse(&frame) {
-                if kind == 0 && sub == 0 {
-                    // The server's step 1: answer with what it lacks (nothing, so far).
-                    let sv = StateVector::decode_v1(payload).unwrap_or_default();
-                    let diff = doc.transact().encode_state_as_update_v1(&sv);
-                    sink.send(Message::Binary(framer.sync(1, &diff).into()))
-                        .await?;
-                }
-                if kind == 0 && sub == 1 {
-                    break 'sync;
-                }
-            }
-        }
-    }
+    let (mut sink, mut stream) = connect_synced(&plan.url, &framer, &doc).await?;
     let _ = synced.send(()).await;
     let _ = go.wait_for(|go| *go).await;
 

@@ -2,7 +2,9 @@
 //! yrs-encoded updates, measures end-to-end latency and deliveries, and samples the server's
 //! CPU and memory from /proc. See `docs/benchmarks.md`.
 
+mod catch_up;
 mod cold_load;
+mod connections;
 mod fanout;
 mod load;
 mod proc_stats;
@@ -38,6 +40,20 @@ enum Command {
         rate: f64,
         #[arg(long, default_value_t = 10.0)]
         secs: f64,
+    },
+    /// The catch-up scenario: a client with `edits` offline edits reconnects to `peers`.
+    CatchUp {
+        #[arg(long, default_value_t = 1000)]
+        edits: usize,
+        #[arg(long, default_value_t = 3)]
+        peers: usize,
+    },
+    /// The connections scenario: idle connections, four per trip, then trips with one each.
+    Connections {
+        #[arg(long, default_value_t = 10_000)]
+        connections: usize,
+        #[arg(long, default_value_t = 1_000)]
+        trips: usize,
     },
     /// The cold-load scenario: the automerge-paper trace as one update per edit, loaded after
     /// a restart, then after a compaction.
@@ -78,6 +94,18 @@ fn main() -> anyhow::Result<()> {
                     result.lost
                 );
                 report.fanout.push(result);
+                let mut caravan = target::start_caravan(None)?;
+                let catch_up = catch_up::run(&caravan, 200, 2).await?;
+                println!("catch-up: {catch_up:?}");
+                report.catch_up.push(catch_up);
+                let connections = connections::run(&caravan, 200, 20).await?;
+                println!("connections: {connections:?}");
+                anyhow::ensure!(
+                    connections.connections == 200,
+                    "not every connection opened"
+                );
+                report.connections.push(connections);
+                caravan.stop();
                 let cold = cold_load::run(&trace_path(), 2_000).await?;
                 println!("cold load: {cold:?}");
                 report.cold_load.push(cold);
@@ -99,6 +127,20 @@ fn main() -> anyhow::Result<()> {
                 caravan.stop();
                 println!("{}", report::fanout_line(&result));
                 report.fanout.push(result);
+            }
+            Command::CatchUp { edits, peers } => {
+                let mut caravan = target::start_caravan(None)?;
+                let result = catch_up::run(&caravan, edits, peers).await?;
+                caravan.stop();
+                println!("catch-up: {result:?}");
+                report.catch_up.push(result);
+            }
+            Command::Connections { connections, trips } => {
+                let mut caravan = target::start_caravan(None)?;
+                let result = connections::run(&caravan, connections, trips).await?;
+                caravan.stop();
+                println!("connections: {result:?}");
+                report.connections.push(result);
             }
             Command::ColdLoad { limit } => {
                 let cold = cold_load::run(&trace_path(), limit).await?;

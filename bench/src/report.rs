@@ -2,7 +2,9 @@
 
 use serde::Serialize;
 
+use crate::catch_up::CatchUpResult;
 use crate::cold_load::ColdLoadResult;
+use crate::connections::ConnectionsResult;
 use crate::fanout::FanoutResult;
 
 /// Everything a run measured.
@@ -14,6 +16,10 @@ pub struct Report {
     pub fanout: Vec<FanoutResult>,
     /// Cold-load results.
     pub cold_load: Vec<ColdLoadResult>,
+    /// Catch-up results.
+    pub catch_up: Vec<CatchUpResult>,
+    /// Connections results.
+    pub connections: Vec<ConnectionsResult>,
 }
 
 impl Report {
@@ -38,6 +44,8 @@ impl Report {
             }),
             fanout: Vec::new(),
             cold_load: Vec::new(),
+            catch_up: Vec::new(),
+            connections: Vec::new(),
         }
     }
 
@@ -72,6 +80,30 @@ impl Report {
                     r.bytes_after_compaction,
                     r.first_sync_ms_log,
                     r.first_sync_ms_compacted
+                ));
+            }
+        }
+        if !self.catch_up.is_empty() {
+            md.push_str("\n| server | offline edits | peers | until every peer has them, ms |\n| --- | --- | --- | --- |\n");
+            for r in &self.catch_up {
+                md.push_str(&format!(
+                    "| {} | {} | {} | {:.1} |\n",
+                    r.server, r.edits, r.peers, r.all_peers_ms
+                ));
+            }
+        }
+        if !self.connections.is_empty() {
+            md.push_str("\n| server | connections | trips | RSS before MB | RSS with them MB | KiB per connection | KiB per loaded trip |\n| --- | --- | --- | --- | --- | --- | --- |\n");
+            for r in &self.connections {
+                md.push_str(&format!(
+                    "| {} | {} | {} | {:.1} | {:.1} | {:.1} | {:.1} |\n",
+                    r.server,
+                    r.connections,
+                    r.trips,
+                    r.rss_before as f64 / 1e6,
+                    r.rss_with_connections as f64 / 1e6,
+                    r.bytes_per_connection / 1024.0,
+                    r.bytes_per_trip / 1024.0
                 ));
             }
         }
