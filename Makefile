@@ -49,7 +49,8 @@ bench-smoke:
 ## The benchmarks, release builds (see docs/benchmarks.md); results in bench/results/.
 bench:
 	cargo build --release -p sync_server --bin caravan -p bench
-	CARAVAN_BIN=$(CURDIR)/target/release/caravan ./target/release/caravan-bench fanout --rooms 50 --clients 4 --rate 10000 --secs 10 --out bench/results/fanout
+	cd bench/peers && npm ci --no-audit --no-fund
+	CARAVAN_BIN=$(CURDIR)/target/release/caravan ./target/release/caravan-bench compare --rooms 50 --clients 4 --rate 10000 --secs 10 --out bench/results/fanout
 	CARAVAN_BIN=$(CURDIR)/target/release/caravan ./target/release/caravan-bench cold-load --out bench/results/cold-load
 	CARAVAN_BIN=$(CURDIR)/target/release/caravan ./target/release/caravan-bench catch-up --out bench/results/catch-up
 	CARAVAN_BIN=$(CURDIR)/target/release/caravan ./target/release/caravan-bench connections --out bench/results/connections

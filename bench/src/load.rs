@@ -266,6 +266,10 @@ pub async fn run_client(
                     let Ok(update) = Update::decode_v1(payload) else { continue };
                     // The first clock of each client's blocks: where its edit starts.
                     for (client, clock) in update.state_vector_lower().iter() {
+                        // Some servers echo an update to its sender: that is no delivery.
+                        if *client == client_id {
+                            continue;
+                        }
                         match shared.sent_at.get(&(*client, *clock)) {
                             Some(sent) => {
                                 let micros = received.duration_since(*sent).as_micros() as u64;

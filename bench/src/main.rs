@@ -41,6 +41,17 @@ enum Command {
         #[arg(long, default_value_t = 10.0)]
         secs: f64,
     },
+    /// Fan-out against Caravan and every peer installed, with Caravan's ratio to each.
+    Compare {
+        #[arg(long, default_value_t = 50)]
+        rooms: usize,
+        #[arg(long, default_value_t = 4)]
+        clients: usize,
+        #[arg(long, default_value_t = 10000.0)]
+        rate: f64,
+        #[arg(long, default_value_t = 10.0)]
+        secs: f64,
+    },
     /// The catch-up scenario: a client with `edits` offline edits reconnects to `peers`.
     CatchUp {
         #[arg(long, default_value_t = 1000)]
@@ -127,6 +138,36 @@ fn main() -> anyhow::Result<()> {
                 caravan.stop();
                 println!("{}", report::fanout_line(&result));
                 report.fanout.push(result);
+            }
+            Command::Compare {
+                rooms,
+                clients,
+                rate,
+                secs,
+            } => {
+                let load = fanout::FanoutLoad {
+                    rooms,
+                    clients_per_room: clients,
+                    updates_per_sec: rate,
+                    secs,
+                };
+                let starters: [(&str, fn() -> anyhow::Result<target::Target>); 2] = [
+                    ("caravan", || target::start_caravan(None)),
+                    ("y-websocket-server", target::start_y_websocket),
+                ];
+                for (name, start) in starters {
+                    let mut server = match start() {
+                        Ok(server) => server,
+                        Err(e) => {
+                            eprintln!("{name}: not run: {e}");
+                            continue;
+                        }
+                    };
+                    let result = fanout::run(&server, load).await?;
+                    server.stop();
+                    println!("{}", report::fanout_line(&result));
+                    report.fanout.push(result);
+                }
             }
             Command::CatchUp { edits, peers } => {
                 let mut caravan = target::start_caravan(None)?;

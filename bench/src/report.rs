@@ -65,6 +65,40 @@ impl Report {
                 r.server_usage.peak_rss_bytes as f64 / 1e6, r.generator_usage.cores
             ));
         }
+        if let Some(caravan) = self.fanout.iter().find(|r| r.server == "caravan") {
+            let peers: Vec<&FanoutResult> = self
+                .fanout
+                .iter()
+                .filter(|r| r.server != "caravan")
+                .collect();
+            if !peers.is_empty() {
+                md.push_str("\n| Caravan / peer | server CPU per delivery | p99 | peak RSS | lost (Caravan, peer) |\n| --- | --- | --- | --- | --- |\n");
+                for peer in peers {
+                    let ratio = |a: f64, b: f64| {
+                        if b > 0.0 {
+                            format!("{:.2}", a / b)
+                        } else {
+                            "-".into()
+                        }
+                    };
+                    md.push_str(&format!(
+                        "| {} | {} | {} | {} | {}, {} |\n",
+                        peer.server,
+                        ratio(
+                            caravan.server_cpu_us_per_delivery,
+                            peer.server_cpu_us_per_delivery
+                        ),
+                        ratio(caravan.p99_ms, peer.p99_ms),
+                        ratio(
+                            caravan.server_usage.peak_rss_bytes as f64,
+                            peer.server_usage.peak_rss_bytes as f64
+                        ),
+                        caravan.lost,
+                        peer.lost
+                    ));
+                }
+            }
+        }
         if !self.cold_load.is_empty() {
             md.push_str("\n| server | updates | characters | write s | stored bytes (log) | stored bytes (compacted) | data dir bytes before / after | first sync from the log, ms | first sync compacted, ms |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
             for r in &self.cold_load {

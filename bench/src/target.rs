@@ -141,3 +141,44 @@ pub fn start_caravan(data: Option<&std::path::Path>) -> anyhow::Result<Target> {
         _data: temp,
     })
 }
+
+/// Starts `@y/websocket-server` (npm, installed in `bench/peers` by `make bench`), in memory:
+/// its persistence (`YPERSISTENCE`, y-leveldb) is off by default, as most deployments run it.
+pub fn start_y_websocket() -> anyhow::Result<Target> {
+    let peers = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("peers");
+    let script = peers.join("node_modules/@y/websocket-server/src/server.js");
+    anyhow::ensure!(
+        script.exists(),
+        "@y/websocket-server is not installed: run `npm ci` in bench/peers (make bench does)"
+    );
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let mut child = Command::new("node")
+        .arg(&script)
+        .env("HOST", "127.0.0.1")
+        .env("PORT", port.to_string())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()?;
+    let mut lines = BufReader::new(child.stdout.take().expect("piped")).lines();
+    loop {
+        let line = lines
+            .next()
+            .ok_or_else(|| anyhow::anyhow!("y-websocket-server exited before listening"))??;
+        if line.contains("running at") {
+            break;
+        }
+    }
+    std::thread::spawn(move || for _ in lines {});
+    Ok(Target {
+        name: "y-websocket-server".into(),
+        url_template: format!("ws://127.0.0.1:{port}/{{room}}"),
+        framing: Framing::Plain,
+        pid: child.id(),
+        persistence: "none (in memory; YPERSISTENCE unset)".into(),
+        http: None,
+        child: Some(child),
+        _data: None,
+    })
+}
