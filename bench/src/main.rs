@@ -75,6 +75,9 @@ enum Command {
     },
 }
 
+/// Starts a server to load.
+type Starter = fn() -> anyhow::Result<target::Target>;
+
 fn trace_path() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("traces/automerge-paper.json.gz")
 }
@@ -151,7 +154,7 @@ fn main() -> anyhow::Result<()> {
                     updates_per_sec: rate,
                     secs,
                 };
-                let starters: [(&str, fn() -> anyhow::Result<target::Target>); 2] = [
+                let starters: [(&str, Starter); 2] = [
                     ("caravan", || target::start_caravan(None)),
                     ("y-websocket-server", target::start_y_websocket),
                 ];
