@@ -16,13 +16,17 @@
 
 use std::collections::BTreeSet;
 
-use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use doc_model::{
     detect_conflicts, ChatMessage, ModelError, PollStatus, Proposal, ProposalStatus, Trip, TripDoc,
     Weighting,
 };
 
 use crate::planner::{self, PlannerConfig};
+
+mod chat;
+
+pub use chat::{dates_named, mentions_assistant};
 
 /// The member id the assistant writes as.
 pub const ASSISTANT: &str = "assistant";
@@ -323,181 +327,6 @@ impl Engine {
         Ok(())
     }
 
-    fn answer_chat(
-        &mut self,
-        doc: &TripDoc,
-        trip: &Trip,
-        done: &Done,
-        now: DateTime<Utc>,
-        report: &mut StepReport,
-    ) -> Result<(), ModelError> {
-        for message in &trip.chat {
-            if message.author == ASSISTANT
-                || !mentions_assistant(message)
-                || done.replies.contains(&message.id)
-                || self.in_flight.contains(&message.id)
-            {
-                continue;
-            }
-            let text = message.text.to_lowercase();
-            let reply = if ["conflict", "problem", "check", "clash", "budget"]
-                .iter()
-                .any(|w| text.contains(w))
-            {
-                self.check_reply(trip)
-            } else if self.use_model {
-                self.in_flight.insert(message.id.clone());
-                report.jobs.push(ModelJob {
-                    message_id: message.id.clone(),
-                    user: message.author.clone(),
-                    text: message.text.clone(),
-                });
-                continue;
-            } else if is_plan_request(&text) {
-                self.plan_reply(doc, trip, &message.id, &text, now, report)?
-            } else {
-                HELP.to_owned()
-            };
-            self.say(doc, now, message.id.clone(), reply)?;
-            report.answered.push(message.id.clone());
-        }
-        Ok(())
-    }
-
-    /// Answers a [`ModelJob`] with what the model said, or with the built-in planner when it
-    /// said nothing usable.
-    pub fn finish_job(
-        &mut self,
-        doc: &TripDoc,
-        job: &ModelJob,
-        outcome: crate::model::ModelOutcome,
-        now: DateTime<Utc>,
-    ) -> Result<StepReport, ModelError> {
-        use crate::model::ModelOutcome;
-        self.in_flight.remove(&job.message_id);
-        let mut report = StepReport::default();
-        let trip = doc.read().trip.ok_or(ModelError::NoTrip)?;
-        if Done::of(&trip).replies.contains(&job.message_id) {
-            return Ok(report);
-        }
-        let text = job.text.to_lowercase();
-        let fallback = |engine: &mut Engine, report: &mut StepReport, why: String| {
-            let rest = if is_plan_request(&text) {
-                engine.plan_reply(doc, &trip, &job.message_id, &text, now, report)?
-            } else {
-                HELP.to_owned()
-            };
-            Ok::<String, ModelError>(format!("{why} {rest}"))
-        };
-        let reply = match outcome {
-            ModelOutcome::Answer(answer) if answer.ops.is_empty() => answer.reply,
-            ModelOutcome::Answer(answer) => match doc_model::check_ops(&trip, &answer.ops) {
-                Ok(()) => {
-                    let id = self.propose(
-                        doc,
-                        now,
-                        format!("chat:{}", job.message_id),
-                        answer.summary.clone(),
-                        answer.rationale,
-                        answer.ops,
-                    )?;
-                    report.proposed.push(id);
-                    format!("{} I proposed: {}.", answer.reply, answer.summary)
-                }
-                Err(reason) => format!(
-                    "{} (The plan changed meanwhile, so I proposed nothing: {reason}.)",
-                    answer.reply
-                ),
-            },
-            ModelOutcome::OverBudget(reason) => fallback(
-                self,
-                &mut report,
-                format!("I cannot ask the language model now: {reason}. The built-in planner answers instead."),
-            )?,
-            ModelOutcome::Dropped(message) => fallback(self, &mut report, message)?,
-            ModelOutcome::Unavailable => fallback(
-                self,
-                &mut report,
-                "The language model is not answering, so the built-in planner answers.".into(),
-            )?,
-        };
-        self.say(doc, now, job.message_id.clone(), reply)?;
-        report.answered.push(job.message_id.clone());
-        Ok(report)
-    }
-
-    fn check_reply(&self, trip: &Trip) -> String {
-        let conflicts = detect_conflicts(trip, &self.config.rules);
-        if conflicts.is_empty() {
-            "I checked the plan: no overlaps, no impossible travel, and it is within budget."
-                .to_owned()
-        } else {
-            let list: Vec<String> = conflicts
-                .iter()
-                .take(5)
-                .map(|c| c.message.clone())
-                .collect();
-            format!(
-                "I found {} problem{}: {}. I propose fixes in the proposals.",
-                conflicts.len(),
-                if conflicts.len() == 1 { "" } else { "s" },
-                list.join("; ")
-            )
-        }
-    }
-
-    /// Plans the days `text` names with the built-in planner, proposes the plan, and says so.
-    fn plan_reply(
-        &mut self,
-        doc: &TripDoc,
-        trip: &Trip,
-        message_id: &str,
-        text: &str,
-        now: DateTime<Utc>,
-        report: &mut StepReport,
-    ) -> Result<String, ModelError> {
-        let dates = dates_named(trip, text);
-        let plan = planner::plan(trip, &dates, &self.config);
-        if plan.choices.is_empty() {
-            let why = plan
-                .left_out
-                .iter()
-                .map(|(_, r)| r.as_str())
-                .collect::<Vec<_>>()
-                .join("; ");
-            return Ok(if why.is_empty() {
-                "There are no ideas to schedule yet: add some (activities without a day) and ask \
-                 me again."
-                    .to_owned()
-            } else {
-                format!("I could not fit any idea in: {why}.")
-            });
-        }
-        let days: BTreeSet<String> = plan
-            .choices
-            .iter()
-            .map(|c| c.date.format("%a %-d %b").to_string())
-            .collect();
-        let summary = format!(
-            "Schedule {} idea{} on {}",
-            plan.choices.len(),
-            if plan.choices.len() == 1 { "" } else { "s" },
-            days.into_iter().collect::<Vec<_>>().join(", ")
-        );
-        let proposal = self.propose(
-            doc,
-            now,
-            format!("chat:{message_id}"),
-            summary.clone(),
-            plan.rationale(),
-            plan.ops(),
-        )?;
-        report.proposed.push(proposal);
-        Ok(format!(
-            "I proposed a plan: {summary}. Accept it in the proposals to add it to the itinerary."
-        ))
-    }
-
     fn fix_conflicts(
         &mut self,
         doc: &TripDoc,
@@ -541,16 +370,6 @@ impl Default for Engine {
     }
 }
 
-const HELP: &str = "I can plan days (\"@assistant plan day 2\", \"@assistant plan the trip\"), \
-check the plan for problems (\"@assistant check the plan\"), suggest options for polls that ask \
-for them, and count the votes when a poll closes.";
-
-fn is_plan_request(text: &str) -> bool {
-    ["plan", "schedule", "fill", "organise", "organize"]
-        .iter()
-        .any(|w| text.contains(w))
-}
-
 /// What the assistant already did, read from the trip.
 struct Done {
     /// `replyTo` of the assistant's messages.
@@ -577,71 +396,10 @@ impl Done {
     }
 }
 
-/// Whether a message is addressed to the assistant.
-pub fn mentions_assistant(message: &ChatMessage) -> bool {
-    message.mentions.iter().any(|m| m == ASSISTANT)
-        || message.text.to_lowercase().contains("@assistant")
-}
-
 fn trip_days(trip: &Trip) -> Vec<NaiveDate> {
     trip.meta
         .start_date
         .iter_days()
         .take_while(|d| *d <= trip.meta.end_date)
         .collect()
-}
-
-/// The trip's days a request names: "day 2", "2027-07-03", "tuesday", "first day", "last
-/// day"; every day when it names none.
-pub fn dates_named(trip: &Trip, text: &str) -> Vec<NaiveDate> {
-    let days = trip_days(trip);
-    let text = text.to_lowercase();
-    let mut named: Vec<NaiveDate> = Vec::new();
-    let words: Vec<&str> = text
-        .split(|c: char| !c.is_alphanumeric() && c != '-')
-        .filter(|w| !w.is_empty())
-        .collect();
-    for (i, word) in words.iter().enumerate() {
-        if *word == "day" {
-            if let Some(n) = words.get(i + 1).and_then(|n| n.parse::<usize>().ok()) {
-                if let Some(d) = n.checked_sub(1).and_then(|n| days.get(n)) {
-                    named.push(*d);
-                }
-            }
-            if i > 0 && words[i - 1] == "first" {
-                named.extend(days.first());
-            }
-            if i > 0 && words[i - 1] == "last" {
-                named.extend(days.last());
-            }
-        }
-        if let Ok(date) = NaiveDate::parse_from_str(word, "%Y-%m-%d") {
-            if days.contains(&date) {
-                named.push(date);
-            }
-        }
-        for d in &days {
-            let weekday = d.weekday();
-            let full = format!("{weekday:?}").to_lowercase();
-            let name = match full.as_str() {
-                "mon" => "monday",
-                "tue" => "tuesday",
-                "wed" => "wednesday",
-                "thu" => "thursday",
-                "fri" => "friday",
-                "sat" => "saturday",
-                _ => "sunday",
-            };
-            if *word == name {
-                named.push(*d);
-            }
-        }
-    }
-    named.sort();
-    named.dedup();
-    if named.is_empty() {
-        days
-    } else {
-        named
-    }
 }
