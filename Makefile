@@ -43,12 +43,14 @@ test-web: web-deps
 
 ## A tiny run of each benchmark scenario against Caravan only (part of `make test`).
 bench-smoke:
-	cargo build -p sync_server --bin caravan -p bench
+	cargo build -p sync_server --bin caravan
+	cargo build -p bench --bin caravan-bench
 	CARAVAN_BIN=$(CURDIR)/target/debug/caravan ./target/debug/caravan-bench smoke --out target/bench-smoke
 
 ## The benchmarks, release builds (see docs/benchmarks.md); results in bench/results/.
 bench:
-	cargo build --release -p sync_server --bin caravan -p bench
+	cargo build --release -p sync_server --bin caravan
+	cargo build --release -p bench --bin caravan-bench
 	cd bench/peers && npm ci --no-audit --no-fund
 	CARAVAN_BIN=$(CURDIR)/target/release/caravan ./target/release/caravan-bench compare --rooms 50 --clients 4 --rate 10000 --secs 10 --out bench/results/fanout
 	CARAVAN_BIN=$(CURDIR)/target/release/caravan ./target/release/caravan-bench cold-load --out bench/results/cold-load
