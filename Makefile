@@ -53,6 +53,7 @@ bench:
 	cargo build --release -p bench --bin caravan-bench
 	cd bench/peers && npm ci --no-audit --no-fund
 	CARAVAN_BIN=$(CURDIR)/target/release/caravan ./target/release/caravan-bench compare --rooms 50 --clients 4 --rate 10000 --secs 10 --out bench/results/fanout
+	CARAVAN_BIN=$(CURDIR)/target/release/caravan ./target/release/caravan-bench saturate --out bench/results/saturation
 	CARAVAN_BIN=$(CURDIR)/target/release/caravan ./target/release/caravan-bench cold-load --out bench/results/cold-load
 	CARAVAN_BIN=$(CURDIR)/target/release/caravan ./target/release/caravan-bench catch-up --out bench/results/catch-up
 	CARAVAN_BIN=$(CURDIR)/target/release/caravan ./target/release/caravan-bench connections --out bench/results/connections

@@ -66,7 +66,13 @@ pub async fn run(target: &Target, load: FanoutLoad) -> anyhow::Result<FanoutResu
     let (synced_tx, mut synced_rx) = tokio::sync::mpsc::channel(clients.max(1));
     let (go_tx, go_rx) = tokio::sync::watch::channel(false);
     let mut tasks = Vec::with_capacity(clients);
-    let run_id = std::process::id();
+    // Rooms of each run are new, also when one process runs several.
+    static RUNS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let run_id = format!(
+        "{}-{}",
+        std::process::id(),
+        RUNS.fetch_add(1, Ordering::Relaxed)
+    );
     for room in 0..load.rooms {
         let name = format!("bench-{run_id}-{room}");
         for _ in 0..load.clients_per_room {
@@ -154,5 +160,69 @@ pub async fn run(target: &Target, load: FanoutLoad) -> anyhow::Result<FanoutResu
         },
         server_usage,
         generator_usage,
+    })
+}
+
+/// What a saturation search found.
+#[derive(Clone, Debug, Serialize)]
+pub struct SaturationResult {
+    /// The server.
+    pub server: String,
+    /// The highest rate (updates/s sent) with p99 under 100 ms and nothing lost.
+    pub highest_sustained_rate: f64,
+    /// Why the search stopped.
+    pub stopped_because: String,
+    /// Every step, in order.
+    pub steps: Vec<FanoutResult>,
+}
+
+/// Raises the rate from `from`, by `factor` each step, until p99 passes 100 ms, an update is
+/// lost, the generator itself saturates (over 0.9 of a core per core it may use), or `to` is
+/// passed.
+pub async fn saturate(
+    target: &Target,
+    rooms: usize,
+    clients_per_room: usize,
+    from: f64,
+    factor: f64,
+    to: f64,
+    secs: f64,
+) -> anyhow::Result<SaturationResult> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+    let mut rate = from;
+    let mut steps: Vec<FanoutResult> = Vec::new();
+    let mut highest = 0.0;
+    let stopped_because = loop {
+        if rate > to {
+            break format!("reached the highest rate asked for ({to:.0}/s)");
+        }
+        let load = FanoutLoad {
+            rooms,
+            clients_per_room,
+            updates_per_sec: rate,
+            secs,
+        };
+        let result = run(target, load).await?;
+        let p99 = result.p99_ms;
+        let lost = result.lost;
+        let generator = result.generator_usage.cores;
+        steps.push(result);
+        if lost > 0 {
+            break format!("{lost} deliveries lost at {rate:.0}/s");
+        }
+        if p99 > 100.0 {
+            break format!("p99 {p99:.1} ms at {rate:.0}/s");
+        }
+        highest = rate;
+        if generator > 0.9 * cores {
+            break format!("the load generator itself used {generator:.2} cores at {rate:.0}/s");
+        }
+        rate *= factor;
+    };
+    Ok(SaturationResult {
+        server: target.name.clone(),
+        highest_sustained_rate: highest,
+        stopped_because,
+        steps,
     })
 }

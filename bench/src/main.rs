@@ -52,6 +52,22 @@ enum Command {
         #[arg(long, default_value_t = 10.0)]
         secs: f64,
     },
+    /// The saturation scenario: the fan-out rate raised until p99 passes 100 ms or an update
+    /// is lost.
+    Saturate {
+        #[arg(long, default_value_t = 50)]
+        rooms: usize,
+        #[arg(long, default_value_t = 4)]
+        clients: usize,
+        #[arg(long, default_value_t = 2000.0)]
+        from: f64,
+        #[arg(long, default_value_t = 1.5)]
+        factor: f64,
+        #[arg(long, default_value_t = 100_000.0)]
+        to: f64,
+        #[arg(long, default_value_t = 5.0)]
+        secs: f64,
+    },
     /// The catch-up scenario: a client with `edits` offline edits reconnects to `peers`.
     CatchUp {
         #[arg(long, default_value_t = 1000)]
@@ -109,6 +125,16 @@ fn main() -> anyhow::Result<()> {
                 );
                 report.fanout.push(result);
                 let mut caravan = target::start_caravan(None)?;
+                let saturation = fanout::saturate(&caravan, 3, 3, 50.0, 2.0, 100.0, 0.5).await?;
+                println!(
+                    "saturation: highest sustained {:.0} updates/s; stopped: {}",
+                    saturation.highest_sustained_rate, saturation.stopped_because
+                );
+                anyhow::ensure!(
+                    saturation.steps.len() >= 2,
+                    "the saturation search made no steps"
+                );
+                report.saturation.push(saturation);
                 let catch_up = catch_up::run(&caravan, 200, 2).await?;
                 println!("catch-up: {catch_up:?}");
                 report.catch_up.push(catch_up);
@@ -171,6 +197,24 @@ fn main() -> anyhow::Result<()> {
                     println!("{}", report::fanout_line(&result));
                     report.fanout.push(result);
                 }
+            }
+            Command::Saturate {
+                rooms,
+                clients,
+                from,
+                factor,
+                to,
+                secs,
+            } => {
+                let mut caravan = target::start_caravan(None)?;
+                let result =
+                    fanout::saturate(&caravan, rooms, clients, from, factor, to, secs).await?;
+                caravan.stop();
+                println!(
+                    "saturation {}: highest sustained {:.0} updates/s; stopped: {}",
+                    result.server, result.highest_sustained_rate, result.stopped_because
+                );
+                report.saturation.push(result);
             }
             Command::CatchUp { edits, peers } => {
                 let mut caravan = target::start_caravan(None)?;

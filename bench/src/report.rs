@@ -5,7 +5,7 @@ use serde::Serialize;
 use crate::catch_up::CatchUpResult;
 use crate::cold_load::ColdLoadResult;
 use crate::connections::ConnectionsResult;
-use crate::fanout::FanoutResult;
+use crate::fanout::{FanoutResult, SaturationResult};
 
 /// Everything a run measured.
 #[derive(Debug, Default, Serialize)]
@@ -16,6 +16,8 @@ pub struct Report {
     pub fanout: Vec<FanoutResult>,
     /// Cold-load results.
     pub cold_load: Vec<ColdLoadResult>,
+    /// Saturation searches.
+    pub saturation: Vec<SaturationResult>,
     /// Catch-up results.
     pub catch_up: Vec<CatchUpResult>,
     /// Connections results.
@@ -45,6 +47,7 @@ impl Report {
             fanout: Vec::new(),
             cold_load: Vec::new(),
             catch_up: Vec::new(),
+            saturation: Vec::new(),
             connections: Vec::new(),
         }
     }
@@ -56,14 +59,17 @@ impl Report {
             dir.join("results.json"),
             serde_json::to_string_pretty(self)? + "\n",
         )?;
-        let mut md = String::from("| server | rooms x clients | sent/s | delivered/s | lost | p50 ms | p99 ms | max ms | server CPU µs/delivery | server cores | server peak RSS MB | generator cores |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
-        for r in &self.fanout {
-            md.push_str(&format!(
+        let mut md = String::new();
+        if !self.fanout.is_empty() {
+            md.push_str("| server | rooms x clients | sent/s | delivered/s | lost | p50 ms | p99 ms | max ms | server CPU µs/delivery | server cores | server peak RSS MB | generator cores |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
+            for r in &self.fanout {
+                md.push_str(&format!(
                 "| {} | {} x {} | {:.0} | {:.0} | {} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.1} | {:.2} |\n",
                 r.server, r.load.rooms, r.load.clients_per_room, r.sent as f64 / r.load.secs, r.delivered_per_sec, r.lost,
                 r.p50_ms, r.p99_ms, r.max_ms, r.server_cpu_us_per_delivery, r.server_usage.cores,
                 r.server_usage.peak_rss_bytes as f64 / 1e6, r.generator_usage.cores
             ));
+            }
         }
         if let Some(caravan) = self.fanout.iter().find(|r| r.server == "caravan") {
             let peers: Vec<&FanoutResult> = self
@@ -114,6 +120,25 @@ impl Report {
                     r.bytes_after_compaction,
                     r.first_sync_ms_log,
                     r.first_sync_ms_compacted
+                ));
+            }
+        }
+        for sat in &self.saturation {
+            md.push_str(&format!(
+                "\n{}: highest sustained rate {:.0} updates/s (stopped: {})\n\n| updates/s sent | delivered/s | lost | p50 ms | p99 ms | server CPU µs/delivery | server cores | generator cores |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n",
+                sat.server, sat.highest_sustained_rate, sat.stopped_because
+            ));
+            for r in &sat.steps {
+                md.push_str(&format!(
+                    "| {:.0} | {:.0} | {} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} |\n",
+                    r.sent as f64 / r.load.secs,
+                    r.delivered_per_sec,
+                    r.lost,
+                    r.p50_ms,
+                    r.p99_ms,
+                    r.server_cpu_us_per_delivery,
+                    r.server_usage.cores,
+                    r.generator_usage.cores
                 ));
             }
         }
