@@ -79,6 +79,21 @@ impl Framer {
         }
     }
 
+    /// What a client sends first, if its server wants something: Hocuspocus wants an auth
+    /// message (`[name][2 auth][0 token][varString token]`, an empty token here).
+    pub fn hello(&self) -> Option<Vec<u8>> {
+        match self.framing {
+            Framing::Plain => None,
+            Framing::DocNamePrefix => {
+                let mut message = Vec::new();
+                message.write_var(2u8);
+                message.write_var(0u8);
+                message.write_string("");
+                Some(self.frame(&message))
+            }
+        }
+    }
+
     /// `[0, subtype, varBuf payload]`.
     pub fn sync(&self, subtype: u8, payload: &[u8]) -> Vec<u8> {
         let mut message = Vec::with_capacity(payload.len() + 8);
@@ -100,7 +115,8 @@ impl Framer {
                 break;
             };
             match kind {
-                0 => {
+                // Hocuspocus answers a step 1 with a "sync reply" (4), the same content.
+                0 | 4 => {
                     let Ok(sub) = cursor.read_var::<u64>() else {
                         break;
                     };
@@ -175,6 +191,9 @@ pub async fn connect_synced(
 ) -> anyhow::Result<(Sink, Stream)> {
     let (socket, _) = tokio_tungstenite::connect_async_with_config(url, None, true).await?;
     let (mut sink, mut stream) = socket.split();
+    if let Some(hello) = framer.hello() {
+        sink.send(Message::Binary(hello.into())).await?;
+    }
     let own = doc.transact().state_vector().encode_v1();
     sink.send(Message::Binary(framer.sync(0, &own).into()))
         .await?;

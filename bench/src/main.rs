@@ -180,9 +180,10 @@ fn main() -> anyhow::Result<()> {
                     updates_per_sec: rate,
                     secs,
                 };
-                let starters: [(&str, Starter); 2] = [
+                let starters: [(&str, Starter); 3] = [
                     ("caravan", || target::start_caravan(None)),
                     ("y-websocket-server", target::start_y_websocket),
+                    ("hocuspocus", target::start_hocuspocus),
                 ];
                 for (name, start) in starters {
                     let mut server = match start() {

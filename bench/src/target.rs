@@ -145,17 +145,49 @@ pub fn start_caravan(data: Option<&std::path::Path>) -> anyhow::Result<Target> {
 /// Starts `@y/websocket-server` (npm, installed in `bench/peers` by `make bench`), in memory:
 /// its persistence (`YPERSISTENCE`, y-leveldb) is off by default, as most deployments run it.
 pub fn start_y_websocket() -> anyhow::Result<Target> {
+    start_node_peer(
+        "y-websocket-server",
+        "node_modules/@y/websocket-server/src/server.js",
+        "running at",
+        |port| format!("ws://127.0.0.1:{port}/{{room}}"),
+        Framing::Plain,
+        "none (in memory; YPERSISTENCE unset)",
+    )
+}
+
+/// Starts `@hocuspocus/server` (npm, `bench/peers/hocuspocus.mjs`), in memory: persistence
+/// is an extension it runs without by default.
+pub fn start_hocuspocus() -> anyhow::Result<Target> {
+    start_node_peer(
+        "hocuspocus",
+        "hocuspocus.mjs",
+        "running",
+        |port| format!("ws://127.0.0.1:{port}/{{room}}"),
+        Framing::DocNamePrefix,
+        "none (in memory; no persistence extension)",
+    )
+}
+
+fn start_node_peer(
+    name: &str,
+    script: &str,
+    ready: &str,
+    url: impl Fn(u16) -> String,
+    framing: Framing,
+    persistence: &str,
+) -> anyhow::Result<Target> {
     let peers = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("peers");
-    let script = peers.join("node_modules/@y/websocket-server/src/server.js");
+    let script = peers.join(script);
     anyhow::ensure!(
-        script.exists(),
-        "@y/websocket-server is not installed: run `npm ci` in bench/peers (make bench does)"
+        peers.join("node_modules").exists() && script.exists(),
+        "{name} is not installed: run `npm ci` in bench/peers (make bench does)"
     );
     let port = std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port();
     let mut child = Command::new("node")
         .arg(&script)
+        .current_dir(&peers)
         .env("HOST", "127.0.0.1")
         .env("PORT", port.to_string())
         .stdout(Stdio::piped())
@@ -165,18 +197,18 @@ pub fn start_y_websocket() -> anyhow::Result<Target> {
     loop {
         let line = lines
             .next()
-            .ok_or_else(|| anyhow::anyhow!("y-websocket-server exited before listening"))??;
-        if line.contains("running at") {
+            .ok_or_else(|| anyhow::anyhow!("{name} exited before listening"))??;
+        if line.contains(ready) {
             break;
         }
     }
     std::thread::spawn(move || for _ in lines {});
     Ok(Target {
-        name: "y-websocket-server".into(),
-        url_template: format!("ws://127.0.0.1:{port}/{{room}}"),
-        framing: Framing::Plain,
+        name: name.into(),
+        url_template: url(port),
+        framing,
         pid: child.id(),
-        persistence: "none (in memory; YPERSISTENCE unset)".into(),
+        persistence: persistence.into(),
         http: None,
         child: Some(child),
         _data: None,
