@@ -11,24 +11,14 @@ use std::time::Duration;
 
 use caravan_client::{Client, ClientConfig};
 use chrono::Utc;
-use common::{eventually, now_secs, Server};
+use common::{eventually, Server};
 use doc_model::{ChatMessage, NewPoll, PollKind, PollStatus, ProposalStatus, Trip, TripDoc, Vote};
-use josekit::jws::{JwsHeader, HS256};
-use josekit::jwt::{self, JwtPayload};
 use yrs::{Map, Transact};
 
 const SECRET: &str = "an assistant test secret, long enough for HS256";
 
 fn token(trip: &str, role: &str, sub: &str) -> String {
-    let claims =
-        serde_json::json!({ "sub": sub, "trip": trip, "role": role, "exp": now_secs() + 600 });
-    let payload = JwtPayload::from_map(claims.as_object().unwrap().clone()).unwrap();
-    jwt::encode_with_signer(
-        &payload,
-        &JwsHeader::new(),
-        &HS256.signer_from_bytes(SECRET).unwrap(),
-    )
-    .unwrap()
+    common::hs256(SECRET, trip, role, sub)
 }
 
 fn trip_of(client: &Client) -> Trip {

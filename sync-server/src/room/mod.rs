@@ -234,11 +234,6 @@ impl Room {
         self.lock().doc.record_compaction(before, after);
     }
 
-    /// Bytes the trip takes in the store, as far as the room knows.
-    pub fn stored_bytes(&self) -> usize {
-        self.lock().doc.stored_bytes()
-    }
-
     /// Connections of people (the assistant apart).
     pub fn people_count(&self) -> usize {
         self.lock().people()

@@ -6,6 +6,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use reqwest::StatusCode;
+
 /// A `caravan serve` child process, killed when dropped.
 pub struct Server {
     pub child: Child,
@@ -206,5 +208,87 @@ where
             Some(Ok(Message::Close(None))) | None | Some(Err(_)) => return (0, String::new()),
             Some(Ok(_)) => {}
         }
+    }
+}
+
+/// Signs `claims` as a JWT with `signer`.
+pub fn sign(signer: &dyn josekit::jws::JwsSigner, claims: serde_json::Value) -> String {
+    let payload = josekit::jwt::JwtPayload::from_map(claims.as_object().unwrap().clone()).unwrap();
+    let mut header = josekit::jws::JwsHeader::new();
+    header.set_token_type("JWT");
+    josekit::jwt::encode_with_signer(&payload, &header, signer).unwrap()
+}
+
+/// The claims of a token.
+pub fn claims(trip: &str, role: &str, sub: &str, exp: u64) -> serde_json::Value {
+    serde_json::json!({ "sub": sub, "trip": trip, "role": role, "exp": exp })
+}
+
+/// An HS256 token signed with `secret`, valid ten minutes.
+pub fn hs256(secret: &str, trip: &str, role: &str, sub: &str) -> String {
+    sign(
+        &josekit::jws::HS256.signer_from_bytes(secret).unwrap(),
+        claims(trip, role, sub, now_secs() + 600),
+    )
+}
+
+/// A REST client of a test server.
+pub struct Rest {
+    http: String,
+    client: reqwest::Client,
+}
+
+impl Rest {
+    /// A client of `server`.
+    pub fn new(server: &Server) -> Rest {
+        Rest {
+            http: server.http(),
+            client: reqwest::Client::new(),
+        }
+    }
+
+    /// Sends `body` with `method` to `path`, with a bearer token if given.
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Vec<u8>,
+    ) -> (StatusCode, String) {
+        let mut request = self
+            .client
+            .request(method, format!("{}{path}", self.http))
+            .body(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        (status, response.text().await.unwrap())
+    }
+
+    /// Posts an update adding `text` to the trip's notes.
+    pub async fn post_update(&self, trip: &str, token: Option<&str>, text: &str) -> StatusCode {
+        let path = format!("/api/trips/{trip}/update");
+        self.send(reqwest::Method::POST, &path, token, notes_update(text))
+            .await
+            .0
+    }
+
+    /// The trip's notes as the server has them (through the `?token=` parameter).
+    pub async fn read_notes(&self, trip: &str, token: &str) -> Result<String, StatusCode> {
+        let response = self
+            .client
+            .get(format!(
+                "{}/api/trips/{trip}/update?token={token}",
+                self.http
+            ))
+            .send()
+            .await
+            .unwrap();
+        if !response.status().is_success() {
+            return Err(response.status());
+        }
+        Ok(notes_of(&response.bytes().await.unwrap()))
     }
 }
