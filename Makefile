@@ -52,6 +52,7 @@ bench:
 	cargo build --release -p sync_server --bin caravan
 	cargo build --release -p bench --bin caravan-bench
 	cd bench/peers && npm ci --no-audit --no-fund
+	test -x bench/peers/y-sweet/bin/y-sweet || cargo install y-sweet --version 0.9.1 --locked --root bench/peers/y-sweet
 	CARAVAN_BIN=$(CURDIR)/target/release/caravan ./target/release/caravan-bench compare --rooms 50 --clients 4 --rate 10000 --secs 10 --out bench/results/fanout
 	CARAVAN_BIN=$(CURDIR)/target/release/caravan ./target/release/caravan-bench saturate --out bench/results/saturation
 	CARAVAN_BIN=$(CURDIR)/target/release/caravan ./target/release/caravan-bench cold-load --out bench/results/cold-load

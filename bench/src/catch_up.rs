@@ -30,13 +30,13 @@ pub struct CatchUpResult {
 pub async fn run(target: &Target, edits: usize, peers: usize) -> anyhow::Result<CatchUpResult> {
     let room = format!("catch-up-{}", std::process::id());
     let framer = Framer::new(target.framing, &room);
-    let url = target.url(&room);
+    let url = target.room_url(&room).await?;
     let mut waiting = Vec::new();
     for _ in 0..peers {
         let (_sink, stream) = connect_synced(&url, &framer, &Doc::new()).await?;
         waiting.push((_sink, stream));
     }
-    let offline = Doc::new();
+    let offline = crate::load::client_doc();
     let text = offline.get_or_insert_text("notes");
     for i in 0..edits {
         let mut txn = offline.transact_mut();

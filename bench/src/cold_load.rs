@@ -59,7 +59,7 @@ pub struct ColdLoadResult {
 pub fn replay(path: &Path, limit: usize) -> anyhow::Result<(Vec<Vec<u8>>, String)> {
     let file = std::fs::File::open(path)?;
     let trace: Trace = serde_json::from_reader(flate2::read::GzDecoder::new(file))?;
-    let doc = Doc::new();
+    let doc = crate::load::client_doc();
     let text = doc.get_or_insert_text("notes");
     let mut updates = Vec::new();
     'all: for txn in &trace.txns {
@@ -182,14 +182,14 @@ pub async fn run(trace: &Path, limit: usize) -> anyhow::Result<ColdLoadResult> {
     let data = tempfile::tempdir()?;
     let mut server = target::start_caravan(Some(data.path()))?;
     let started = Instant::now();
-    write_all(&server.url("cold"), &updates).await?;
+    write_all(&server.room_url("cold").await?, &updates).await?;
     let write_secs = started.elapsed().as_secs_f64();
     // Kill, do not stop: a clean stop compacts, and the first load must read the log.
     server.kill();
     let bytes_before = dir_bytes(data.path());
 
     let mut server = target::start_caravan(Some(data.path()))?;
-    let (log_time, received) = first_sync(&server.url("cold")).await?;
+    let (log_time, received) = first_sync(&server.room_url("cold").await?).await?;
     anyhow::ensure!(
         received == content,
         "the trip loaded from the log is not the trace's text"
@@ -205,7 +205,7 @@ pub async fn run(trace: &Path, limit: usize) -> anyhow::Result<ColdLoadResult> {
     anyhow::ensure!(compact.status.success(), "caravan compact failed");
     let bytes_after = dir_bytes(data.path());
     let mut server = target::start_caravan(Some(data.path()))?;
-    let (compacted_time, received) = first_sync(&server.url("cold")).await?;
+    let (compacted_time, received) = first_sync(&server.room_url("cold").await?).await?;
     anyhow::ensure!(
         received == content,
         "the compacted trip is not the trace's text"

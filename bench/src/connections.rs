@@ -40,7 +40,8 @@ async fn open(
     for (i, room) in rooms.iter().enumerate() {
         let framer = Framer::new(target.framing, room);
         for _ in 0..per_room {
-            let (sink, stream) = connect_synced(&target.url(room), &framer, &Doc::new()).await?;
+            let url = target.room_url(room).await?;
+            let (sink, stream) = connect_synced(&url, &framer, &Doc::new()).await?;
             // Keep reading (pings, awareness) so the server never sees a stuck client.
             tokio::spawn(async move {
                 use futures_util::StreamExt;

@@ -75,9 +75,10 @@ pub async fn run(target: &Target, load: FanoutLoad) -> anyhow::Result<FanoutResu
     );
     for room in 0..load.rooms {
         let name = format!("bench-{run_id}-{room}");
+        let url = target.room_url(&name).await?;
         for _ in 0..load.clients_per_room {
             let plan = ClientPlan {
-                url: target.url(&name),
+                url: url.clone(),
                 framer: Framer::new(target.framing, &name),
                 rate,
                 send_for: Duration::from_secs_f64(load.secs),

@@ -219,6 +219,15 @@ pub async fn connect_synced(
     }
 }
 
+/// A document with a random 32-bit client id, as yjs makes them. Newer yrs makes 53-bit ids,
+/// which servers built on older yrs (y-sweet) truncate to 32 bits when they re-encode.
+pub fn client_doc() -> Doc {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u64(fastrand_unit().to_bits());
+    Doc::with_client_id(hasher.finish() as u32 as u64)
+}
+
 /// Connects, syncs, then waits for `go` before sending; returns what it measured.
 pub async fn run_client(
     plan: ClientPlan,
@@ -226,7 +235,7 @@ pub async fn run_client(
     synced: tokio::sync::mpsc::Sender<()>,
     mut go: tokio::sync::watch::Receiver<bool>,
 ) -> anyhow::Result<ClientReport> {
-    let doc = Doc::new();
+    let doc = client_doc();
     let text = doc.get_or_insert_text("notes");
     let framer = plan.framer.clone();
     let (mut sink, mut stream) = connect_synced(&plan.url, &framer, &doc).await?;

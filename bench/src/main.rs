@@ -7,6 +7,7 @@ mod cold_load;
 mod connections;
 mod fanout;
 mod load;
+mod plot;
 mod proc_stats;
 mod report;
 mod target;
@@ -43,6 +44,9 @@ enum Command {
     },
     /// Fan-out against Caravan and every peer installed, with Caravan's ratio to each.
     Compare {
+        /// The servers to run against, comma-separated (default: every server known).
+        #[arg(long, value_delimiter = ',', default_values_t = default_servers())]
+        servers: Vec<String>,
         #[arg(long, default_value_t = 50)]
         rooms: usize,
         #[arg(long, default_value_t = 4)]
@@ -55,6 +59,9 @@ enum Command {
     /// The saturation scenario: the fan-out rate raised until p99 passes 100 ms or an update
     /// is lost.
     Saturate {
+        /// The servers to run against, comma-separated (default: every server known).
+        #[arg(long, value_delimiter = ',', default_values_t = default_servers())]
+        servers: Vec<String>,
         #[arg(long, default_value_t = 50)]
         rooms: usize,
         #[arg(long, default_value_t = 4)]
@@ -70,6 +77,9 @@ enum Command {
     },
     /// The catch-up scenario: a client with `edits` offline edits reconnects to `peers`.
     CatchUp {
+        /// The servers to run against, comma-separated (default: every server known).
+        #[arg(long, value_delimiter = ',', default_values_t = default_servers())]
+        servers: Vec<String>,
         #[arg(long, default_value_t = 1000)]
         edits: usize,
         #[arg(long, default_value_t = 3)]
@@ -77,6 +87,9 @@ enum Command {
     },
     /// The connections scenario: idle connections, four per trip, then trips with one each.
     Connections {
+        /// The servers to run against, comma-separated (default: every server known).
+        #[arg(long, value_delimiter = ',', default_values_t = default_servers())]
+        servers: Vec<String>,
         #[arg(long, default_value_t = 10_000)]
         connections: usize,
         #[arg(long, default_value_t = 1_000)]
@@ -91,8 +104,34 @@ enum Command {
     },
 }
 
-/// Starts a server to load.
-type Starter = fn() -> anyhow::Result<target::Target>;
+fn default_servers() -> Vec<String> {
+    target::SERVERS.iter().map(|s| s.to_string()).collect()
+}
+
+/// Starts each of `servers` in turn and runs `scenario` against it; a server that cannot be
+/// started (not installed) is reported and skipped.
+async fn each_server<T, F, Fut>(servers: &[String], mut scenario: F) -> anyhow::Result<Vec<T>>
+where
+    F: FnMut(std::sync::Arc<target::Target>) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<T>>,
+{
+    let mut results = Vec::new();
+    for name in servers {
+        let server = match target::start(name).await {
+            Ok(server) => std::sync::Arc::new(server),
+            Err(e) => {
+                eprintln!("{name}: not run: {e}");
+                continue;
+            }
+        };
+        let result = scenario(server.clone()).await;
+        if let Ok(mut server) = std::sync::Arc::try_unwrap(server) {
+            server.stop();
+        }
+        results.push(result?);
+    }
+    Ok(results)
+}
 
 fn trace_path() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("traces/automerge-paper.json.gz")
@@ -169,6 +208,7 @@ fn main() -> anyhow::Result<()> {
                 report.fanout.push(result);
             }
             Command::Compare {
+                servers,
                 rooms,
                 clients,
                 rate,
@@ -180,26 +220,15 @@ fn main() -> anyhow::Result<()> {
                     updates_per_sec: rate,
                     secs,
                 };
-                let starters: [(&str, Starter); 3] = [
-                    ("caravan", || target::start_caravan(None)),
-                    ("y-websocket-server", target::start_y_websocket),
-                    ("hocuspocus", target::start_hocuspocus),
-                ];
-                for (name, start) in starters {
-                    let mut server = match start() {
-                        Ok(server) => server,
-                        Err(e) => {
-                            eprintln!("{name}: not run: {e}");
-                            continue;
-                        }
-                    };
+                report.fanout = each_server(&servers, |server| async move {
                     let result = fanout::run(&server, load).await?;
-                    server.stop();
                     println!("{}", report::fanout_line(&result));
-                    report.fanout.push(result);
-                }
+                    Ok(result)
+                })
+                .await?;
             }
             Command::Saturate {
+                servers,
                 rooms,
                 clients,
                 from,
@@ -207,29 +236,40 @@ fn main() -> anyhow::Result<()> {
                 to,
                 secs,
             } => {
-                let mut caravan = target::start_caravan(None)?;
-                let result =
-                    fanout::saturate(&caravan, rooms, clients, from, factor, to, secs).await?;
-                caravan.stop();
-                println!(
-                    "saturation {}: highest sustained {:.0} updates/s; stopped: {}",
-                    result.server, result.highest_sustained_rate, result.stopped_because
-                );
-                report.saturation.push(result);
+                report.saturation = each_server(&servers, |server| async move {
+                    let result =
+                        fanout::saturate(&server, rooms, clients, from, factor, to, secs).await?;
+                    println!(
+                        "saturation {}: highest sustained {:.0} updates/s; stopped: {}",
+                        result.server, result.highest_sustained_rate, result.stopped_because
+                    );
+                    Ok(result)
+                })
+                .await?;
             }
-            Command::CatchUp { edits, peers } => {
-                let mut caravan = target::start_caravan(None)?;
-                let result = catch_up::run(&caravan, edits, peers).await?;
-                caravan.stop();
-                println!("catch-up: {result:?}");
-                report.catch_up.push(result);
+            Command::CatchUp {
+                servers,
+                edits,
+                peers,
+            } => {
+                report.catch_up = each_server(&servers, |server| async move {
+                    let result = catch_up::run(&server, edits, peers).await?;
+                    println!("catch-up: {result:?}");
+                    Ok(result)
+                })
+                .await?;
             }
-            Command::Connections { connections, trips } => {
-                let mut caravan = target::start_caravan(None)?;
-                let result = connections::run(&caravan, connections, trips).await?;
-                caravan.stop();
-                println!("connections: {result:?}");
-                report.connections.push(result);
+            Command::Connections {
+                servers,
+                connections,
+                trips,
+            } => {
+                report.connections = each_server(&servers, |server| async move {
+                    let result = connections::run(&server, connections, trips).await?;
+                    println!("connections: {result:?}");
+                    Ok(result)
+                })
+                .await?;
             }
             Command::ColdLoad { limit } => {
                 let cold = cold_load::run(&trace_path(), limit).await?;

@@ -80,13 +80,6 @@ impl Report {
             if !peers.is_empty() {
                 md.push_str("\n| Caravan / peer | server CPU per delivery | p99 | peak RSS | lost (Caravan, peer) |\n| --- | --- | --- | --- | --- |\n");
                 for peer in peers {
-                    let ratio = |a: f64, b: f64| {
-                        if b > 0.0 {
-                            format!("{:.2}", a / b)
-                        } else {
-                            "-".into()
-                        }
-                    };
                     md.push_str(&format!(
                         "| {} | {} | {} | {} | {}, {} |\n",
                         peer.server,
@@ -166,8 +159,56 @@ impl Report {
                 ));
             }
         }
+        if let Some(caravan) = self.saturation.iter().find(|r| r.server == "caravan") {
+            let peers: Vec<_> = self
+                .saturation
+                .iter()
+                .filter(|r| r.server != "caravan")
+                .collect();
+            if !peers.is_empty() {
+                md.push_str("\n| Caravan / peer | highest sustained rate |\n| --- | --- |\n");
+                for peer in peers {
+                    md.push_str(&format!(
+                        "| {} | {} |\n",
+                        peer.server,
+                        ratio(caravan.highest_sustained_rate, peer.highest_sustained_rate)
+                    ));
+                }
+            }
+        }
+        if !self.saturation.is_empty() {
+            crate::plot::latency_against_load(&self.saturation, dir)?;
+            md.push_str("\n![latency against load](latency.svg)\n");
+        }
+        if let Some(caravan) = self.connections.iter().find(|r| r.server == "caravan") {
+            let peers: Vec<_> = self
+                .connections
+                .iter()
+                .filter(|r| r.server != "caravan")
+                .collect();
+            if !peers.is_empty() {
+                md.push_str("\n| Caravan / peer | memory per connection | memory per loaded trip |\n| --- | --- | --- |\n");
+                for peer in peers {
+                    md.push_str(&format!(
+                        "| {} | {} | {} |\n",
+                        peer.server,
+                        ratio(caravan.bytes_per_connection, peer.bytes_per_connection),
+                        ratio(caravan.bytes_per_trip, peer.bytes_per_trip)
+                    ));
+                }
+            }
+        }
         std::fs::write(dir.join("results.md"), md)?;
         Ok(())
+    }
+}
+
+/// `a / b` to two places, or "-" when `b` is not positive.
+fn ratio(a: f64, b: f64) -> String {
+    if b > 0.0 {
+        format!("{:.2}", a / b)
+    } else {
+        "-".into()
     }
 }
 

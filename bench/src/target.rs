@@ -29,14 +29,55 @@ pub struct Target {
     pub persistence: String,
     /// Its HTTP base URL, when it has one.
     pub http: Option<String>,
+    /// How a client gets a room's URL.
+    rooms: RoomAccess,
     child: Option<Child>,
     _data: Option<tempfile::TempDir>,
 }
 
+/// How a client gets the WebSocket URL of a room.
+#[derive(Debug, Clone)]
+enum RoomAccess {
+    /// `url_template` with the room's name in it: any name opens a room.
+    Template,
+    /// y-sweet's document API: the document is created (`POST /doc/new`) and a client token
+    /// fetched (`POST /doc/{id}/auth`) with the server token, as an app backend does.
+    YSweet { server_token: String },
+}
+
 impl Target {
-    /// The URL of `room`.
-    pub fn url(&self, room: &str) -> String {
-        self.url_template.replace("{room}", room)
+    /// The WebSocket URL a client uses for `room`, with whatever the server needs first
+    /// (y-sweet: the document created and a token fetched) done.
+    pub async fn room_url(&self, room: &str) -> anyhow::Result<String> {
+        match &self.rooms {
+            RoomAccess::Template => Ok(self.url_template.replace("{room}", room)),
+            RoomAccess::YSweet { server_token } => {
+                let http = self.http.as_deref().expect("y-sweet has an HTTP API");
+                let client = reqwest::Client::new();
+                client
+                    .post(format!("{http}/doc/new"))
+                    .bearer_auth(server_token)
+                    .json(&serde_json::json!({ "docId": room }))
+                    .send()
+                    .await?
+                    .error_for_status()?;
+                let token: serde_json::Value = client
+                    .post(format!("{http}/doc/{room}/auth"))
+                    .bearer_auth(server_token)
+                    .json(&serde_json::json!({}))
+                    .send()
+                    .await?
+                    .error_for_status()?
+                    .json()
+                    .await?;
+                let url = token["url"]
+                    .as_str()
+                    .ok_or_else(|| anyhow::anyhow!("y-sweet's auth answer has no url: {token}"))?;
+                let token = token["token"].as_str().unwrap_or_default();
+                // As the y-websocket provider does: the document id is appended to `url`.
+                Ok(format!("{url}/{room}?token={token}"))
+            }
+        }
     }
 
     /// Kills the server (SIGKILL): no clean stop, no compaction.
@@ -137,6 +178,7 @@ pub fn start_caravan(data: Option<&std::path::Path>) -> anyhow::Result<Target> {
         pid: child.id(),
         persistence: "sled: every update logged, group commit".into(),
         http: Some(format!("http://127.0.0.1:{port}")),
+        rooms: RoomAccess::Template,
         child: Some(child),
         _data: temp,
     })
@@ -210,7 +252,92 @@ fn start_node_peer(
         pid: child.id(),
         persistence: persistence.into(),
         http: None,
+        rooms: RoomAccess::Template,
         child: Some(child),
         _data: None,
     })
+}
+
+/// The `y-sweet` binary: `Y_SWEET_BIN`, else `bench/peers/y-sweet/bin/y-sweet` (installed by
+/// `make bench` with `cargo install`).
+fn y_sweet_bin() -> anyhow::Result<std::path::PathBuf> {
+    if let Ok(path) = std::env::var("Y_SWEET_BIN") {
+        return Ok(path.into());
+    }
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("peers/y-sweet/bin/y-sweet");
+    anyhow::ensure!(
+        path.exists(),
+        "y-sweet is not installed: `cargo install y-sweet --locked --root bench/peers/y-sweet` \
+         (make bench does)"
+    );
+    Ok(path)
+}
+
+/// Starts `y-sweet` (crates.io) with its filesystem store in a temporary directory (it
+/// checkpoints each document every 10 s, its default) and an auth key, so documents are
+/// created and client tokens fetched through its REST API, as in production.
+pub async fn start_y_sweet() -> anyhow::Result<Target> {
+    let bin = y_sweet_bin()?;
+    let auth = Command::new(&bin).args(["gen-auth", "--json"]).output()?;
+    anyhow::ensure!(auth.status.success(), "y-sweet gen-auth failed");
+    let auth: serde_json::Value = serde_json::from_slice(&auth.stdout)?;
+    let (Some(private_key), Some(server_token)) =
+        (auth["private_key"].as_str(), auth["server_token"].as_str())
+    else {
+        anyhow::bail!("y-sweet gen-auth printed no key: {auth}");
+    };
+    let data = tempfile::tempdir()?;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let child = Command::new(&bin)
+        .arg("serve")
+        .arg(data.path())
+        .args(["--host", "127.0.0.1", "--port", &port.to_string(), "--prod"])
+        .args(["--auth", private_key])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()?;
+    let http = format!("http://127.0.0.1:{port}");
+    let mut target = Target {
+        name: "y-sweet".into(),
+        url_template: String::new(),
+        framing: Framing::Plain,
+        pid: child.id(),
+        persistence: "filesystem store, each document checkpointed every 10 s".into(),
+        http: Some(http.clone()),
+        rooms: RoomAccess::YSweet {
+            server_token: server_token.to_string(),
+        },
+        child: Some(child),
+        _data: Some(data),
+    };
+    let started = std::time::Instant::now();
+    loop {
+        if let Ok(answer) = reqwest::get(format!("{http}/ready")).await {
+            if answer.status().is_success() {
+                return Ok(target);
+            }
+        }
+        if started.elapsed() > std::time::Duration::from_secs(10) {
+            target.kill();
+            anyhow::bail!("y-sweet did not answer /ready within 10 s");
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+/// Every server the benchmarks know, Caravan first.
+pub const SERVERS: [&str; 4] = ["caravan", "y-websocket-server", "hocuspocus", "y-sweet"];
+
+/// Starts the server called `name` (one of [`SERVERS`]).
+pub async fn start(name: &str) -> anyhow::Result<Target> {
+    match name {
+        "caravan" => start_caravan(None),
+        "y-websocket-server" => start_y_websocket(),
+        "hocuspocus" => start_hocuspocus(),
+        "y-sweet" => start_y_sweet().await,
+        other => anyhow::bail!("unknown server {other:?}; known: {}", SERVERS.join(", ")),
+    }
 }
