@@ -35,7 +35,9 @@ impl AppState {
     pub fn new(config: ServerConfig, store: Arc<dyn DocStore>, auth: Auth) -> AppState {
         let metrics = Arc::new(Metrics::new());
         let commit = Arc::new(GroupCommit::new(store.clone(), metrics.clone()));
+        let compactor = crate::room::Compactor::start(store.clone(), metrics.clone());
         let services = Arc::new(Services {
+            compactor,
             store,
             commit,
             metrics,

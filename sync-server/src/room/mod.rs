@@ -4,9 +4,11 @@
 //! one lock and carries out the resulting effects: persisting, relaying, replying. The
 //! [`Rooms`] registry loads rooms on first use and unloads them when idle.
 
+mod compaction;
 mod peer;
 mod registry;
 
+pub use compaction::Compactor;
 pub use peer::{CloseReason, Hangup, Peer};
 pub use registry::{load_doc, LoadError, LoadedDoc, Rooms, Services};
 

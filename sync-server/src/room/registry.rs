@@ -1,6 +1,6 @@
 //! The registry of loaded rooms and the moments of a document's life, each a named method:
 //! [`Rooms::load`] (first connection or request), changes (`Room::receive`), storing
-//! (`GroupCommit` flushes, [`Services::spawn_compaction`]), [`Rooms::unload_idle`] (no one
+//! (`GroupCommit` flushes, [`Compactor`] compactions), [`Rooms::unload_idle`] (no one
 //! left for a while), [`Rooms::delete`] and [`Rooms::shutdown`].
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -8,10 +8,11 @@ use std::sync::{Arc, Weak};
 use std::time::Instant;
 
 use dashmap::DashMap;
-use persistence::{Compaction, DocStore, StoreError, TripId};
+use persistence::{DocStore, StoreError, TripId};
 use yrs::updates::decoder::Decode;
 use yrs::{Doc, Transact, Update};
 
+use super::compaction::{compact, Compactor};
 use super::{CloseReason, ConnId, Room};
 use crate::config::ServerConfig;
 use crate::durability::GroupCommit;
@@ -33,45 +34,15 @@ pub struct Services {
     pub auth: crate::auth::Auth,
     /// Open connections per client IP.
     pub connections_per_ip: Arc<crate::limits::ConnectionsPerIp>,
+    /// Compactions, one at a time.
+    pub compactor: Compactor,
 }
 
 impl Services {
-    /// Compacts a trip's log in the background, then tells its room (if still loaded) how
-    /// much smaller the trip became.
+    /// Queues a compaction of a trip's log (see [`Compactor`]); its room, if still loaded,
+    /// is told how much smaller the trip became.
     pub fn spawn_compaction(&self, trip: TripId, room: Option<Weak<Room>>) {
-        let store = self.store.clone();
-        let metrics = self.metrics.clone();
-        tokio::task::spawn_blocking(move || {
-            if let Some(report) = compact(store.as_ref(), &trip, &metrics) {
-                if let Some(room) = room.and_then(|r| r.upgrade()) {
-                    room.compacted(report.bytes_before, report.bytes_after);
-                }
-            }
-        });
-    }
-}
-
-fn compact(store: &dyn DocStore, trip: &TripId, metrics: &Metrics) -> Option<Compaction> {
-    let started = Instant::now();
-    match store.compact(trip) {
-        Ok(report) if report.folded > 0 => {
-            metrics.compactions_total.inc();
-            tracing::debug!(
-                trip = %trip,
-                folded = report.folded,
-                bytes_before = report.bytes_before,
-                bytes_after = report.bytes_after,
-                ms = started.elapsed().as_millis() as u64,
-                "compacted"
-            );
-            Some(report)
-        }
-        Ok(_) => None,
-        Err(e) => {
-            metrics.error("compaction");
-            tracing::error!(trip = %trip, error = %e, "compaction failed; the log is kept as it was");
-            None
-        }
+        self.compactor.queue(trip, room);
     }
 }
 

@@ -1,0 +1,196 @@
+//! **Store**, the compaction part: folding a trip's update log into its snapshot.
+//!
+//! Compactions run one at a time, on one thread of their own, in the order asked. Under a
+//! steady load every trip reaches its threshold at about the same time; run all at once (as
+//! they were, one blocking task each), fifty compactions took both cores and sled's write
+//! path for a few hundred milliseconds, and every relay waited (docs/benchmarks.md). A trip
+//! already waiting in the queue is not queued twice.
+
+use std::collections::HashSet;
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Instant;
+
+use persistence::{Compaction, DocStore, TripId};
+
+use super::Room;
+use crate::metrics::Metrics;
+
+/// One trip to compact, and its room (if loaded) to tell how much smaller it became.
+struct Job {
+    trip: TripId,
+    room: Option<Weak<Room>>,
+}
+
+/// The queue of compactions and the thread that runs them.
+pub struct Compactor {
+    jobs: mpsc::Sender<Job>,
+    queued: Arc<Mutex<HashSet<TripId>>>,
+}
+
+impl Compactor {
+    /// Starts the compaction thread over `store`.
+    pub fn start(store: Arc<dyn DocStore>, metrics: Arc<Metrics>) -> Compactor {
+        let (sender, jobs) = mpsc::channel::<Job>();
+        let queued: Arc<Mutex<HashSet<TripId>>> = Arc::default();
+        let taken = queued.clone();
+        let spawned = std::thread::Builder::new()
+            .name("caravan-compaction".into())
+            .spawn(move || {
+                for job in jobs {
+                    taken
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .remove(&job.trip);
+                    if let Some(report) = compact(store.as_ref(), &job.trip, &metrics) {
+                        if let Some(room) = job.room.and_then(|r| r.upgrade()) {
+                            room.compacted(report.bytes_before, report.bytes_after);
+                        }
+                    }
+                }
+            });
+        if let Err(e) = spawned {
+            tracing::error!(error = %e, "could not start the compaction thread; logs will not be compacted while running");
+        }
+        Compactor {
+            jobs: sender,
+            queued,
+        }
+    }
+
+    /// Queues a compaction of `trip` (unless one is already waiting); `room` is told the
+    /// trip's new size when it is done.
+    pub fn queue(&self, trip: TripId, room: Option<Weak<Room>>) {
+        if !self
+            .queued
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(trip.clone())
+        {
+            return;
+        }
+        // Fails only when the thread could not start, which was logged.
+        let _ = self.jobs.send(Job { trip, room });
+    }
+}
+
+/// Compacts `trip` now, on the calling thread; logs and counts the outcome. `None` when
+/// there was nothing to fold or it failed (the log is then kept as it was).
+pub fn compact(store: &dyn DocStore, trip: &TripId, metrics: &Metrics) -> Option<Compaction> {
+    let started = Instant::now();
+    match store.compact(trip) {
+        Ok(report) if report.folded > 0 => {
+            metrics.compactions_total.inc();
+            tracing::debug!(
+                trip = %trip,
+                folded = report.folded,
+                bytes_before = report.bytes_before,
+                bytes_after = report.bytes_after,
+                ms = started.elapsed().as_millis() as u64,
+                "compacted"
+            );
+            Some(report)
+        }
+        Ok(_) => None,
+        Err(e) => {
+            metrics.error("compaction");
+            tracing::error!(trip = %trip, error = %e, "compaction failed; the log is kept as it was");
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use persistence::{SledStore, StoreError, StoredDoc, TripSummary, UpdateMeta};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    /// A sled store whose compactions are slow, and which records how many ran at once and
+    /// how many ran for each trip.
+    struct Watched {
+        inner: SledStore,
+        running: AtomicUsize,
+        most_at_once: AtomicUsize,
+        done: Mutex<Vec<TripId>>,
+    }
+
+    impl DocStore for Watched {
+        fn load(&self, trip: &TripId) -> Result<Option<StoredDoc>, StoreError> {
+            self.inner.load(trip)
+        }
+        fn append(
+            &self,
+            trip: &TripId,
+            update: &[u8],
+            meta: &UpdateMeta,
+        ) -> Result<(), StoreError> {
+            self.inner.append(trip, update, meta)
+        }
+        fn compact(&self, trip: &TripId) -> Result<Compaction, StoreError> {
+            let now = self.running.fetch_add(1, Ordering::SeqCst) + 1;
+            self.most_at_once.fetch_max(now, Ordering::SeqCst);
+            std::thread::sleep(Duration::from_millis(20));
+            let result = self.inner.compact(trip);
+            self.running.fetch_sub(1, Ordering::SeqCst);
+            self.done.lock().unwrap().push(trip.clone());
+            result
+        }
+        fn flush(&self) -> Result<(), StoreError> {
+            self.inner.flush()
+        }
+        fn delete(&self, trip: &TripId) -> Result<bool, StoreError> {
+            self.inner.delete(trip)
+        }
+        fn list(&self) -> Result<Vec<TripSummary>, StoreError> {
+            self.inner.list()
+        }
+    }
+
+    #[test]
+    fn compactions_run_one_at_a_time_and_a_waiting_trip_is_queued_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(Watched {
+            inner: SledStore::open(dir.path()).unwrap(),
+            running: AtomicUsize::new(0),
+            most_at_once: AtomicUsize::new(0),
+            done: Mutex::default(),
+        });
+        let trips: Vec<TripId> = (0..10)
+            .map(|i| TripId::parse(&format!("trip-{i}")).unwrap())
+            .collect();
+        for trip in &trips {
+            store.append(trip, &[0, 0], &UpdateMeta::default()).unwrap();
+        }
+        let compactor = Compactor::start(store.clone(), Arc::new(Metrics::new()));
+        // Asked from many threads at once, as rooms do; the last trip five times over.
+        std::thread::scope(|scope| {
+            for trip in &trips {
+                let compactor = &compactor;
+                scope.spawn(move || compactor.queue(trip.clone(), None));
+            }
+        });
+        for _ in 0..5 {
+            compactor.queue(trips[9].clone(), None);
+        }
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while store.done.lock().unwrap().len() < trips.len() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+        let done = store.done.lock().unwrap().clone();
+        assert_eq!(
+            store.most_at_once.load(Ordering::SeqCst),
+            1,
+            "compactions overlapped"
+        );
+        for trip in &trips {
+            let runs = done.iter().filter(|t| *t == trip).count();
+            // A trip asked for again while its compaction runs is compacted once more, at most.
+            assert!((1..=2).contains(&runs), "{trip} compacted {runs} times");
+        }
+        let stored = store.inner.load(&trips[0]).unwrap().unwrap();
+        assert!(stored.updates.is_empty() && stored.snapshot.is_some());
+    }
+}
