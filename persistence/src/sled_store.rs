@@ -320,17 +320,16 @@ impl DocStore for SledStore {
         // (docs/benchmarks.md).
         let doc = Doc::new();
         let mut updated_at_ms = previous.as_ref().map_or(0, |s| s.updated_at_ms);
-        {
-            let mut txn = doc.transact_mut();
-            if let Some(snapshot) = &previous {
-                bytes_before += snapshot.state.len();
-                apply(trip, &mut txn, &snapshot.state)?;
-            }
-            for (_, record) in &log {
-                bytes_before += record.update.len();
-                updated_at_ms = updated_at_ms.max(record.meta.at_ms);
-                apply(trip, &mut txn, &record.update)?;
-            }
+        // One transaction per update: yrs squashes runs of items as each commits, where one
+        // transaction for a long log grows superlinearly (see load in the server).
+        if let Some(snapshot) = &previous {
+            bytes_before += snapshot.state.len();
+            apply(trip, &mut doc.transact_mut(), &snapshot.state)?;
+        }
+        for (_, record) in &log {
+            bytes_before += record.update.len();
+            updated_at_ms = updated_at_ms.max(record.meta.at_ms);
+            apply(trip, &mut doc.transact_mut(), &record.update)?;
         }
         let txn = doc.transact();
         let snapshot = SnapshotRecord {

@@ -66,7 +66,7 @@ impl Default for ServerConfig {
             awareness_timeout: Duration::from_secs(30),
             unload_after: Duration::from_secs(30),
             sweep_interval: Duration::from_secs(2),
-            compact_after_updates: 1000,
+            compact_after_updates: 10_000,
             flush_interval: Duration::from_millis(100),
             max_body_bytes: 16 * 1024 * 1024,
             max_doc_bytes: 64 * 1024 * 1024,

@@ -183,8 +183,9 @@ struct ServeArgs {
     /// Seconds after which an awareness state that was not renewed is removed.
     #[arg(long, env = "CARAVAN_AWARENESS_TIMEOUT_SECS", default_value_t = 30)]
     awareness_timeout_secs: u64,
-    /// Updates in a trip's log that trigger its compaction.
-    #[arg(long, env = "CARAVAN_COMPACT_AFTER_UPDATES", default_value_t = 1000)]
+    /// Updates in a trip's log that trigger its compaction (10,000 measured best: see
+    /// docs/benchmarks.md).
+    #[arg(long, env = "CARAVAN_COMPACT_AFTER_UPDATES", default_value_t = 10_000)]
     compact_after_updates: usize,
     /// Longest wait, in milliseconds, before an update nobody asked about is flushed to disk.
     #[arg(long, env = "CARAVAN_FLUSH_INTERVAL_MS", default_value_t = 100)]
