@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use tokio_tungstenite::tungstenite::Message;
 use yrs::updates::decoder::Decode;
 use yrs::updates::encoder::Encode;
-use yrs::{Doc, GetString, ReadTxn, StateVector, Text, Transact, Update};
+use yrs::{Doc, GetString, StateVector, Text, Transact, Update};
 
 use crate::load::Framer;
 use crate::target::{self, Framing};
@@ -67,17 +67,16 @@ pub fn replay(path: &Path, limit: usize) -> anyhow::Result<(Vec<Vec<u8>>, String
             if updates.len() >= limit {
                 break 'all;
             }
-            let before = doc.transact().state_vector();
-            {
-                let mut t = doc.transact_mut();
-                if *delete > 0 {
-                    text.remove_range(&mut t, *position, *delete);
-                }
-                if !insert.is_empty() {
-                    text.insert(&mut t, *position, insert);
-                }
+            let mut t = doc.transact_mut();
+            if *delete > 0 {
+                text.remove_range(&mut t, *position, *delete);
             }
-            updates.push(doc.transact().encode_state_as_update_v1(&before));
+            if !insert.is_empty() {
+                text.insert(&mut t, *position, insert);
+            }
+            // What a yjs client sends: this transaction's items and deletions only (a diff
+            // against the state vector would carry every deletion made so far).
+            updates.push(t.encode_update_v1());
         }
     }
     let content = text.get_string(&doc.transact());
@@ -180,7 +179,10 @@ async fn stored_bytes(server: &target::Target) -> anyhow::Result<u64> {
 pub async fn run(trace: &Path, limit: usize) -> anyhow::Result<ColdLoadResult> {
     let (updates, content) = replay(trace, limit)?;
     let data = tempfile::tempdir()?;
-    let mut server = target::start_caravan(Some(data.path()))?;
+    // Every edit stays in the log until the explicit compaction below: the first load after
+    // the restart reads the whole trace as single updates, the worst case.
+    let no_compaction = ["--compact-after-updates", "1000000000"];
+    let mut server = target::start_caravan_with(Some(data.path()), &no_compaction)?;
     let started = Instant::now();
     write_all(&server.room_url("cold").await?, &updates).await?;
     let write_secs = started.elapsed().as_secs_f64();
@@ -188,7 +190,7 @@ pub async fn run(trace: &Path, limit: usize) -> anyhow::Result<ColdLoadResult> {
     server.kill();
     let bytes_before = dir_bytes(data.path());
 
-    let mut server = target::start_caravan(Some(data.path()))?;
+    let mut server = target::start_caravan_with(Some(data.path()), &no_compaction)?;
     let (log_time, received) = first_sync(&server.room_url("cold").await?).await?;
     anyhow::ensure!(
         received == content,

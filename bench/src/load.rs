@@ -271,12 +271,12 @@ pub async fn run_client(
             _ = tokio::time::sleep_until(wake) => {
                 if sending {
                     let before = doc.transact().state_vector();
-                    {
+                    let update = {
                         let mut txn = doc.transact_mut();
                         let len = text.len(&txn);
                         text.insert(&mut txn, len, "x");
-                    }
-                    let update = doc.transact().encode_state_as_update_v1(&before);
+                        txn.encode_update_v1()
+                    };
                     shared.sent_at.insert((client_id, before.get(&client_id)), Instant::now());
                     shared.sent.fetch_add(1, Ordering::Relaxed);
                     sink.send(Message::Binary(framer.sync(2, &update).into())).await?;

@@ -134,6 +134,14 @@ pub fn caravan_bin() -> anyhow::Result<std::path::PathBuf> {
 /// Starts Caravan with persistence on, in `data` (a fresh temporary directory when `None`),
 /// with the limits that would throttle a load generator turned off.
 pub fn start_caravan(data: Option<&std::path::Path>) -> anyhow::Result<Target> {
+    start_caravan_with(data, &[])
+}
+
+/// [`start_caravan`] with more command-line arguments for `caravan serve`.
+pub fn start_caravan_with(
+    data: Option<&std::path::Path>,
+    extra_args: &[&str],
+) -> anyhow::Result<Target> {
     let temp = match data {
         Some(_) => None,
         None => Some(tempfile::tempdir()?),
@@ -156,6 +164,7 @@ pub fn start_caravan(data: Option<&std::path::Path>) -> anyhow::Result<Target> {
             "--data",
         ])
         .arg(&dir)
+        .args(extra_args)
         .env("NO_COLOR", "1")
         .env("RUST_LOG", "warn,sync_server=info")
         .stdout(Stdio::piped())
