@@ -55,8 +55,12 @@ pub async fn run(target: &Target, edits: usize, peers: usize) -> anyhow::Result<
                 let mut have = 0u32;
                 while have < target_clock {
                     let next = tokio::time::timeout(Duration::from_secs(60), stream.next()).await;
-                    let Ok(Some(Ok(Message::Binary(frame)))) = next else {
+                    let Ok(Some(Ok(message))) = next else {
                         anyhow::bail!("a peer stopped hearing from the server");
+                    };
+                    // Pings and other control frames are no news.
+                    let Message::Binary(frame) = message else {
+                        continue;
                     };
                     for (kind, _, payload) in framer.parse(&frame) {
                         if kind != 0 {
