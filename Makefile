@@ -4,7 +4,7 @@ NODE_TESTS := sync-server/tests/node
 WEB := clients/web
 CARAVAN_FLAGS ?=
 
-.PHONY: run build test lint test-rust test-node test-web node-deps web-deps bench bench-smoke clean
+.PHONY: run build test lint test-rust test-node test-web node-deps web-deps bench bench-smoke profile clean
 
 ## Runs caravan on 127.0.0.1:8080 with its data in ./data.
 run:
@@ -47,17 +47,26 @@ bench-smoke:
 	cargo build -p bench --bin caravan-bench
 	CARAVAN_BIN=$(CURDIR)/target/debug/caravan ./target/debug/caravan-bench smoke --out target/bench-smoke
 
+# The release generator against the release server, with room for 10,000+ sockets.
+BENCH = ulimit -n 65536 2>/dev/null || ulimit -n $$(ulimit -Hn); CARAVAN_BIN=$(CURDIR)/target/release/caravan ./target/release/caravan-bench
+
 ## The benchmarks, release builds (see docs/benchmarks.md); results in bench/results/.
 bench:
 	cargo build --release -p sync_server --bin caravan
 	cargo build --release -p bench --bin caravan-bench
 	cd bench/peers && npm ci --no-audit --no-fund
 	test -x bench/peers/y-sweet/bin/y-sweet || cargo install y-sweet --version 0.9.1 --locked --root bench/peers/y-sweet
-	CARAVAN_BIN=$(CURDIR)/target/release/caravan ./target/release/caravan-bench compare --rooms 50 --clients 4 --rate 10000 --secs 10 --out bench/results/fanout
-	CARAVAN_BIN=$(CURDIR)/target/release/caravan ./target/release/caravan-bench saturate --out bench/results/saturation
-	CARAVAN_BIN=$(CURDIR)/target/release/caravan ./target/release/caravan-bench cold-load --out bench/results/cold-load
-	CARAVAN_BIN=$(CURDIR)/target/release/caravan ./target/release/caravan-bench catch-up --out bench/results/catch-up
-	CARAVAN_BIN=$(CURDIR)/target/release/caravan ./target/release/caravan-bench connections --out bench/results/connections
+	$(BENCH) compare --rooms 50 --clients 4 --rate 10000 --secs 10 --out bench/results/fanout
+	$(BENCH) compare --rooms 500 --clients 4 --rate 2000 --secs 10 --out bench/results/fanout-500-rooms
+	$(BENCH) saturate --out bench/results/saturation
+	$(BENCH) cold-load --out bench/results/cold-load
+	$(BENCH) catch-up --out bench/results/catch-up
+	$(BENCH) connections --out bench/results/connections
+
+## Profiles Caravan under the fan-out load: perf, a flamegraph and CPU by part of the server
+## (bench/results/profile/). Needs perf (Debian: linux-perf).
+profile:
+	bash bench/scripts/profile.sh
 
 clean:
 	cargo clean
