@@ -4,11 +4,19 @@ NODE_TESTS := sync-server/tests/node
 WEB := clients/web
 CARAVAN_FLAGS ?=
 
-.PHONY: run build test lint test-rust test-node test-web node-deps web-deps bench bench-smoke profile clean
+.PHONY: run build web-app chromium test lint test-rust test-node test-web node-deps web-deps bench bench-smoke profile clean
 
-## Runs caravan on 127.0.0.1:8080 with its data in ./data.
-run:
+## Builds the family app and runs caravan on 127.0.0.1:8080 (the app at /, data in ./data).
+run: web-app
 	cargo run --release -p sync_server --bin caravan -- serve $(CARAVAN_FLAGS)
+
+## Builds the family app (clients/web/dist/app), which caravan serves at /.
+web-app: web-deps
+	cd $(WEB) && npm run build
+
+## Debian's chromium, for the app's end-to-end tests (installed when missing).
+chromium:
+	@command -v chromium >/dev/null || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium fonts-liberation; }
 
 ## Builds the release binary (target/release/caravan).
 build:
@@ -36,10 +44,14 @@ test-node: node-deps
 web-deps:
 	cd $(WEB) && npm ci --no-audit --no-fund
 
-## The TypeScript trip helpers, and the cross-language test against a real caravan.
-test-web: web-deps
+## The family app: its view logic (Vitest), the cross-language test of its trip model, and
+## end-to-end tests in Debian's chromium against a real caravan (screenshots in
+## test-artifacts/pwa/).
+test-web: web-app chromium
 	cargo build -p sync_server --bin caravan
-	cd $(WEB) && npm run build && CARAVAN_BIN=$(CURDIR)/target/debug/caravan npm test
+	cd $(WEB) && npm run test:unit
+	cd $(WEB) && CARAVAN_BIN=$(CURDIR)/target/debug/caravan npm test
+	cd $(WEB) && CARAVAN_BIN=$(CURDIR)/target/debug/caravan npm run test:e2e
 
 ## A tiny run of each benchmark scenario against Caravan only (part of `make test`).
 bench-smoke:
@@ -70,4 +82,4 @@ profile:
 
 clean:
 	cargo clean
-	rm -rf $(NODE_TESTS)/node_modules $(WEB)/node_modules $(WEB)/dist
+	rm -rf $(NODE_TESTS)/node_modules $(WEB)/node_modules $(WEB)/dist test-artifacts

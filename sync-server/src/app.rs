@@ -97,10 +97,11 @@ impl AppState {
     }
 }
 
-/// Every route of the server.
+/// Every route of the server; any other path is a file of the family app, when it is served.
 pub fn router(app: AppState) -> Router {
     let body_limit = app.config().max_body_bytes;
-    Router::new()
+    let web_root = app.config().web_root.clone();
+    let routes = Router::new()
         .route("/sync/{trip}", get(ws::sync_handler))
         .route(
             "/api/trips",
@@ -125,7 +126,26 @@ pub fn router(app: AppState) -> Router {
             explain_body_limit,
         ))
         .layer(DefaultBodyLimit::max(body_limit))
-        .with_state(app)
+        .with_state(app);
+    match web_root {
+        Some(root) => routes.fallback_service(web_app(&root)),
+        None => routes,
+    }
+}
+
+/// The family app's files. Each answer says `Cache-Control: no-cache`, so that browsers
+/// revalidate (cheaply, by `Last-Modified`) and a new service worker is found at once; the
+/// service worker itself serves the app offline.
+fn web_app(root: &std::path::Path) -> Router {
+    use axum::http::{header, HeaderValue};
+    Router::new()
+        .fallback_service(tower_http::services::ServeDir::new(root))
+        .layer(
+            tower_http::set_header::SetResponseHeaderLayer::if_not_present(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("no-cache"),
+            ),
+        )
 }
 
 /// Turns axum's bare 413 (a body over `--max-body-bytes`) into a JSON error that says the
@@ -181,6 +201,14 @@ pub async fn serve(config: ServerConfig, auth: Auth) -> anyhow::Result<()> {
         "caravan is serving: ws://{}/sync/{{tripId}}",
         listener.local_addr()?
     );
+    match &config.web_root {
+        Some(root) => {
+            tracing::info!(web_root = %root.display(), "the family app is at http://{}/", listener.local_addr()?)
+        }
+        None => tracing::warn!(
+            "the family app is not served: build it (make run does) or give --web-root"
+        ),
+    }
 
     let stop_flushing = CancellationToken::new();
     let flusher = tokio::spawn(

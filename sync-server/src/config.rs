@@ -12,6 +12,9 @@ pub struct ServerConfig {
     pub listen: SocketAddr,
     /// Directory of the sled database.
     pub data_dir: PathBuf,
+    /// Directory of the family app's built files (`clients/web/dist/app`), served at `/`;
+    /// `None` serves no app.
+    pub web_root: Option<PathBuf>,
     /// Largest WebSocket message or REST update accepted, in bytes.
     pub max_message_bytes: usize,
     /// Frames queued for one connection before it counts as too slow and is closed.
@@ -59,6 +62,7 @@ impl Default for ServerConfig {
         ServerConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             data_dir: PathBuf::from("./data"),
+            web_root: None,
             max_message_bytes: 16 * 1024 * 1024,
             outbox_frames: 1024,
             ping_interval: Duration::from_secs(15),

@@ -183,6 +183,10 @@ struct ServeArgs {
     /// Seconds after which an awareness state that was not renewed is removed.
     #[arg(long, env = "CARAVAN_AWARENESS_TIMEOUT_SECS", default_value_t = 30)]
     awareness_timeout_secs: u64,
+    /// Directory of the family app's built files, served at `/` (default: clients/web/dist/app
+    /// when it exists; `make run` builds it).
+    #[arg(long, env = "CARAVAN_WEB_ROOT")]
+    web_root: Option<std::path::PathBuf>,
     /// Updates in a trip's log that trigger its compaction (10,000 measured best: see
     /// docs/benchmarks.md).
     #[arg(long, env = "CARAVAN_COMPACT_AFTER_UPDATES", default_value_t = 10_000)]
@@ -219,6 +223,10 @@ impl ServeArgs {
             listen: self.listen,
             encryption_keys: self.store.keyring()?,
             data_dir: self.store.data,
+            web_root: self.web_root.or_else(|| {
+                let built = std::path::PathBuf::from("clients/web/dist/app");
+                built.join("index.html").exists().then_some(built)
+            }),
             max_body_bytes: self.max_body_bytes,
             max_doc_bytes: self.max_doc_bytes,
             messages_per_second: self.messages_per_second,

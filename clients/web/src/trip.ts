@@ -403,3 +403,101 @@ export function postChat (doc: Y.Doc, message: ChatMessage, origin: string): voi
   metaOf(doc)
   doc.transact(() => roots(doc).chat.push([{ mentions: [], ...message }]), origin)
 }
+
+/** A poll to open: the question, its kind and its first options. */
+export interface NewPoll {
+  question: string
+  kind?: 'single' | 'ranked'
+  options: Record<string, PollOption>
+  closesAt?: string
+  createdBy?: string
+  wantsOptions?: boolean
+}
+
+/** Opens a poll (options and votes are shared maps, so concurrent votes are all kept). */
+export function openPoll (doc: Y.Doc, id: string, poll: NewPoll, origin: string): void {
+  check(ID.test(id), `${id} is not a valid id`)
+  check(poll.question.trim() !== '' && poll.question.length <= 200, 'a question needs 1 to 200 characters')
+  for (const [oid, option] of Object.entries(poll.options)) {
+    check(ID.test(oid), `${oid} is not a valid option id`)
+    check(option.label.trim() !== '' && option.label.length <= 200, 'an option label needs 1 to 200 characters')
+  }
+  metaOf(doc)
+  const { polls } = roots(doc)
+  check(!polls.has(id), `poll ${id} exists already`)
+  doc.transact(() => {
+    const p = new Y.Map<unknown>()
+    p.set('question', poll.question)
+    p.set('kind', poll.kind ?? 'single')
+    const options = new Y.Map<PollOption>()
+    for (const [oid, option] of Object.entries(poll.options)) options.set(oid, { details: '', aiGenerated: false, ...option })
+    p.set('options', options)
+    p.set('votes', new Y.Map<Vote>())
+    p.set('status', 'open')
+    p.set('createdBy', poll.createdBy ?? '')
+    p.set('wantsOptions', poll.wantsOptions ?? false)
+    if (poll.closesAt !== undefined) p.set('closesAt', poll.closesAt)
+    polls.set(id, p)
+  }, origin)
+}
+
+/** Adds an option to an open poll. */
+export function addPollOption (doc: Y.Doc, pollId: string, id: string, option: PollOption, origin: string): void {
+  check(ID.test(id), `${id} is not a valid option id`)
+  check(option.label.trim() !== '' && option.label.length <= 200, 'an option label needs 1 to 200 characters')
+  const poll = roots(doc).polls.get(pollId)
+  check(poll instanceof Y.Map, `there is no poll ${pollId}`)
+  check(poll!.get('status') === 'open', `poll ${pollId} is not open`)
+  const options = poll!.get('options') as Y.Map<PollOption>
+  check(!options.has(id), `option ${id} exists already`)
+  doc.transact(() => options.set(id, { details: '', aiGenerated: false, ...option }), origin)
+}
+
+/** Closes an open poll: the assistant then tallies it (family by family) and records the result. */
+export function closePoll (doc: Y.Doc, pollId: string, origin: string): void {
+  const poll = roots(doc).polls.get(pollId)
+  check(poll instanceof Y.Map, `there is no poll ${pollId}`)
+  check(poll!.get('status') === 'open', `poll ${pollId} is not open`)
+  doc.transact(() => poll!.set('status', 'closed'), origin)
+}
+
+/** Rejects a pending proposal. */
+export function rejectProposal (doc: Y.Doc, id: string, by: string, origin: string): void {
+  const p = roots(doc).proposals.get(id)
+  check(p instanceof Y.Map, `there is no proposal ${id}`)
+  check(p!.get('status') === 'pending', `proposal ${id} is ${p!.get('status')}, not pending`)
+  doc.transact(() => { p!.set('status', 'rejected'); p!.set('decidedBy', by) }, origin)
+}
+
+/** Fields of an activity a person edits in place (moving it is `scheduleActivity`). */
+export type ActivityEdit = Partial<Pick<Activity, 'title' | 'kind' | 'start' | 'durationMin' | 'cost' | 'costPer' | 'families'>>
+
+/** Edits an activity's fields; `start: ''` clears the time. Validated as a whole first. */
+export function updateActivity (doc: Y.Doc, id: string, edit: ActivityEdit, origin: string): void {
+  const meta = metaOf(doc)
+  const a = roots(doc).activities.get(id)
+  check(a instanceof Y.Map, `there is no activity ${id}`)
+  const next: Activity = { ...(a!.toJSON() as Activity), ...edit }
+  if (next.start === '') delete next.start
+  checkActivity(meta, next)
+  doc.transact(() => {
+    for (const [k, v] of Object.entries(edit)) {
+      if (k === 'start' && v === '') a!.delete('start')
+      else if (v !== undefined) a!.set(k, v)
+    }
+  }, origin)
+}
+
+/** Sets the text of an activity's shared notes (replacing it). */
+export function setActivityNotes (doc: Y.Doc, id: string, text: string, origin: string): void {
+  const a = roots(doc).activities.get(id)
+  check(a instanceof Y.Map, `there is no activity ${id}`)
+  check(text.length <= 10_000, 'notes hold at most 10,000 characters')
+  doc.transact(() => {
+    let notes = a!.get('notes')
+    if (!(notes instanceof Y.Text)) { notes = new Y.Text(); a!.set('notes', notes) }
+    const t = notes as Y.Text
+    t.delete(0, t.length)
+    t.insert(0, text)
+  }, origin)
+}

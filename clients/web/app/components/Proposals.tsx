@@ -1,0 +1,41 @@
+// The assistant's proposals: what each would change, in words, to accept or reject. Accepting
+// marks it accepted; the assistant applies it (or marks it stale if the plan moved since).
+
+import { useState } from 'react'
+import type * as Y from 'yjs'
+import { acceptProposal, rejectProposal, type Trip } from '../../src/trip'
+import { describeProposal } from '../view'
+
+export function Proposals ({ trip, doc, decider }: { trip: Trip, doc: Y.Doc, decider: string }) {
+  const [error, setError] = useState('')
+  const act = (f: () => void): void => { try { f(); setError('') } catch (e) { setError((e as Error).message) } }
+  const proposals = Object.entries(trip.proposals)
+    .sort(([, a], [, b]) => Number(a.status !== 'pending') - Number(b.status !== 'pending') || b.createdAt.localeCompare(a.createdAt))
+  return (
+    <div className="proposals">
+      <p className="muted">Mention <strong>@assistant</strong> in the chat to ask for a plan, e.g. “@assistant plan day 2”.</p>
+      {error !== '' ? <p role="alert" className="error">{error}</p> : null}
+      {proposals.length === 0 ? <p className="muted">No proposals yet.</p> : null}
+      <ul className="proposal-list">
+        {proposals.map(([id, p]) => (
+          <li key={id} className={`card proposal ${p.status}`} aria-label={p.summary} data-proposal={id}>
+            <h3>{p.author === 'assistant' ? '✦ ' : ''}{p.summary} <small className="proposal-status">{p.status}</small></h3>
+            {p.rationale ? <p className="rationale">{p.rationale}</p> : null}
+            <ul className="changes" aria-label="What it would change">
+              {describeProposal(trip, p).map((line, i) => <li key={i}>{line}</li>)}
+            </ul>
+            {p.reason ? <p className="muted">{p.reason}</p> : null}
+            {p.status === 'pending'
+              ? (
+                <div className="actions">
+                  <button type="button" onClick={() => act(() => acceptProposal(doc, id, decider, 'app'))} aria-label={`Accept ${p.summary}`}>Accept</button>
+                  <button type="button" onClick={() => act(() => rejectProposal(doc, id, decider, 'app'))} aria-label={`Reject ${p.summary}`}>Reject</button>
+                </div>
+                )
+              : null}
+          </li>
+        ))}
+      </ul>
+    </div>
+  )
+}

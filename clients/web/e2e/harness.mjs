@@ -1,0 +1,73 @@
+// End-to-end harness: a real caravan serving the built app (dist/app), and Debian's chromium
+// driven by playwright-core. Each person is a browser context of their own (own storage,
+// own service worker, own network switch).
+
+import { spawn } from 'node:child_process'
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, dirname, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { chromium, devices } from 'playwright-core'
+
+const here = dirname(fileURLToPath(import.meta.url))
+export const WEB = resolve(here, '..')
+export const BIN = process.env.CARAVAN_BIN ?? resolve(here, '../../../target/debug/caravan')
+export const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium'
+/** Screenshots of the main screens go here (test artifacts). */
+export const SCREENS = process.env.SCREENSHOT_DIR ?? resolve(here, '../../../test-artifacts/pwa')
+
+/** Starts caravan (with its in-process assistant) serving the built app. */
+export async function startCaravan () {
+  const dataDir = mkdtempSync(join(tmpdir(), 'caravan-e2e-'))
+  const child = spawn(BIN, ['serve', '--listen', '127.0.0.1:0', '--data', join(dataDir, 'db'), '--web-root', join(WEB, 'dist/app')], {
+    env: { ...process.env, NO_COLOR: '1', RUST_LOG: 'warn,sync_server=info' }
+  })
+  let out = ''
+  const address = await new Promise((resolve, reject) => {
+    const on = (c) => { out += c; const m = /listen=(127\.0\.0\.1:\d+)/.exec(out); if (m) resolve(m[1]) }
+    child.stdout.on('data', on)
+    child.stderr.on('data', on)
+    child.on('exit', () => reject(new Error(`caravan exited:\n${out}`)))
+  })
+  return {
+    url: `http://${address}`,
+    async stop () {
+      child.kill('SIGTERM')
+      await new Promise((r) => child.on('exit', r))
+      rmSync(dataDir, { recursive: true, force: true })
+    }
+  }
+}
+
+/** Launches headless chromium. */
+export async function launchBrowser () {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync']
+  })
+}
+
+/** A person on a device: a fresh browser context (phone-sized unless `laptop`) with one page. */
+export async function person (browser, baseURL, { laptop = false } = {}) {
+  const context = await browser.newContext(laptop
+    ? { baseURL, viewport: { width: 1280, height: 800 } }
+    : { ...devices['Pixel 7'], baseURL })
+  const page = await context.newPage()
+  page.on('pageerror', (e) => console.error('page error:', e.message))
+  return { context, page }
+}
+
+/** Writes a screenshot of `page` as `name`.png in the artifacts folder. */
+export async function screenshot (page, name) {
+  mkdirSync(SCREENS, { recursive: true })
+  await page.screenshot({ path: join(SCREENS, `${name}.png`), fullPage: true })
+}
+
+/** Waits until the page is controlled by the app's service worker (the shell is cached). */
+export async function serviceWorkerReady (page) {
+  await page.evaluate(async () => { await navigator.serviceWorker.ready })
+  await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 15_000 })
+}
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
