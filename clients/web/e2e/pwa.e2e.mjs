@@ -161,4 +161,82 @@ test('an assistant proposal accepted by one updates the itinerary in both', asyn
   await screenshot(ana.page, '08-families-phone')
 })
 
+test('activities are edited and removed, and families and members added, at both ends', async () => {
+  await tab(bea.page, 'Plan')
+  await bea.page.getByRole('button', { name: 'Edit Glacier walk', exact: true }).click()
+  await bea.page.getByLabel('Title', { exact: true }).fill('Glacier walk with a guide')
+  await bea.page.getByRole('button', { name: 'Save' }).click()
+  await tab(ana.page, 'Plan')
+  await ana.page.getByRole('listitem', { name: 'Glacier walk with a guide' }).waitFor({ timeout: SECOND })
+
+  ana.page.once('dialog', (dialog) => dialog.accept())
+  await ana.page.getByRole('button', { name: 'Remove Cheese tasting', exact: true }).click()
+  await ana.page.getByRole('listitem', { name: 'Cheese tasting' }).waitFor({ state: 'detached', timeout: SECOND })
+  await bea.page.getByRole('listitem', { name: 'Cheese tasting' }).waitFor({ state: 'detached', timeout: SECOND })
+
+  await tab(bea.page, 'Families')
+  await bea.page.getByLabel('Family name').fill('Lindqvist family')
+  await bea.page.getByRole('button', { name: 'Add family' }).click()
+  await bea.page.getByLabel('New member of Lindqvist family').fill('Lena')
+  await bea.page.getByRole('button', { name: 'Add member' }).last().click()
+  await tab(ana.page, 'Families')
+  const family = ana.page.getByRole('region', { name: 'Lindqvist family' })
+  await family.getByText('Lena').waitFor({ timeout: SECOND })
+  await screenshot(bea.page, '09-families-laptop')
+
+  // Chat between the families.
+  await tab(bea.page, 'Chat')
+  await bea.page.getByRole('textbox', { name: 'Message' }).fill('Bring warm jackets for the glacier!')
+  await bea.page.getByRole('button', { name: 'Send' }).click()
+  await tab(ana.page, 'Chat')
+  await ana.page.getByText('Bring warm jackets for the glacier!').waitFor({ timeout: SECOND })
+  await saved(ana.page)
+  await saved(bea.page)
+})
+
+test('a new trip is created, listed on the device, and joined by its link', async () => {
+  await ana.page.goto('/#/')
+  await ana.page.getByLabel('Trip name').fill('Autumn by the sea')
+  await ana.page.getByLabel('First day').fill('2027-10-01')
+  await ana.page.getByLabel('Last day').fill('2027-10-03')
+  await ana.page.getByRole('button', { name: 'Create the trip' }).click()
+  await ana.page.getByRole('heading', { name: 'Autumn by the sea' }).waitFor()
+  await ana.page.getByRole('region', { name: /^Day 3, 2027-10-03/ }).waitFor()
+  await saved(ana.page)
+  await tab(ana.page, 'Families')
+  const link = await ana.page.getByLabel('Trip link to share').inputValue()
+
+  await bea.page.goto('/#/')
+  await bea.page.getByLabel('Trip link').fill('this is not a link')
+  await bea.page.getByRole('button', { name: 'Join' }).click()
+  await bea.page.getByRole('alert').getByText('That is not a trip link.').waitFor()
+  await bea.page.getByLabel('Trip link').fill(link)
+  await bea.page.getByRole('button', { name: 'Join' }).click()
+  await bea.page.getByRole('heading', { name: 'Autumn by the sea' }).waitFor({ timeout: 5 * SECOND })
+
+  await ana.page.goto('/#/')
+  const mine = ana.page.locator('.trip-list')
+  await mine.getByRole('link', { name: 'Autumn by the sea' }).waitFor()
+  await mine.getByRole('link', { name: 'Summer in the Alps' }).waitFor()
+  await screenshot(ana.page, '10-trips-phone')
+})
+
+test('the app is installable: a manifest with icons, served with the service worker', async () => {
+  const href = await ana.page.locator('link[rel="manifest"]').getAttribute('href')
+  assert.ok(href, 'the page links a manifest')
+  const manifest = await (await fetch(new URL(href, server.url))).json()
+  assert.equal(manifest.display, 'standalone')
+  assert.equal(manifest.start_url, '/')
+  for (const size of ['192x192', '512x512']) {
+    const icon = manifest.icons.find((i) => i.sizes === size)
+    assert.ok(icon, `an icon of ${size}`)
+    const res = await fetch(new URL(icon.src, server.url))
+    assert.equal(res.status, 200)
+    assert.equal(res.headers.get('content-type'), 'image/png')
+  }
+  const sw = await fetch(new URL('/sw.js', server.url))
+  assert.equal(sw.status, 200)
+  assert.match(await sw.text(), /precache/i)
+})
+
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
