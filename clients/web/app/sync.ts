@@ -108,6 +108,7 @@ export class TripSession {
   status (): SessionStatus {
     return {
       save: saveState({
+        refused: this.refused !== undefined,
         online: this.online,
         connected: this.provider.wsconnected,
         synced: this.provider.synced,

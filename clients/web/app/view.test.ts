@@ -21,6 +21,10 @@ function trip (activities: Record<string, Activity>, extra: Partial<Trip> = {}):
 }
 
 describe('save state', () => {
+  it('says refused first: the server will not be retried', () => {
+    expect(saveState({ refused: true, online: false, connected: false, synced: false, unsavedChanges: true })).toBe('refused')
+    expect(saveLabel('refused', true)).toBe('Refused by the server')
+  })
   it('says offline first, then connecting, saving, saved', () => {
     expect(saveState({ online: false, connected: true, synced: true, unsavedChanges: false })).toBe('offline')
     expect(saveState({ online: true, connected: false, synced: false, unsavedChanges: false })).toBe('connecting')

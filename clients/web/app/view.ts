@@ -4,15 +4,17 @@
 import type { Activity, Poll, Proposal, Trip } from '../src/trip'
 
 /** The connection and save state shown in the status bar. */
-export type SaveState = 'offline' | 'connecting' | 'saving' | 'saved'
+export type SaveState = 'refused' | 'offline' | 'connecting' | 'saving' | 'saved'
 
 /** Someone here now. */
 export interface Presence { clientId: number, name: string, color: string, isAssistant: boolean, isMe: boolean }
 
-/** From the session's facts to what the status bar says. Offline wins: edits are kept on the
- * device. Connected but not yet synced: connecting. Synced with changes the server has not
- * acknowledged as durable: saving. Otherwise every change is saved. */
-export function saveState (s: { online: boolean, connected: boolean, synced: boolean, unsavedChanges: boolean }): SaveState {
+/** From the session's facts to what the status bar says. A refusal by the server (for good:
+ * no retry) wins; then offline: edits are kept on the device. Connected but not yet synced:
+ * connecting. Synced with changes the server has not acknowledged as durable: saving.
+ * Otherwise every change is saved. */
+export function saveState (s: { refused?: boolean, online: boolean, connected: boolean, synced: boolean, unsavedChanges: boolean }): SaveState {
+  if (s.refused === true) return 'refused'
   if (!s.online) return 'offline'
   if (!s.connected || !s.synced) return 'connecting'
   return s.unsavedChanges ? 'saving' : 'saved'
@@ -21,6 +23,7 @@ export function saveState (s: { online: boolean, connected: boolean, synced: boo
 /** The status bar's words for a save state. */
 export function saveLabel (state: SaveState, unsaved: boolean): string {
   switch (state) {
+    case 'refused': return 'Refused by the server'
     case 'offline': return unsaved ? 'Offline: changes kept on this device' : 'Offline'
     case 'connecting': return 'Connecting…'
     case 'saving': return 'Saving…'

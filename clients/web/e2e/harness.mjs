@@ -16,10 +16,11 @@ export const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium'
 /** Screenshots of the main screens go here (test artifacts). */
 export const SCREENS = process.env.SCREENSHOT_DIR ?? resolve(here, '../../../test-artifacts/pwa')
 
-/** Starts caravan (with its in-process assistant) serving the built app. */
-export async function startCaravan () {
+/** Starts caravan (with its in-process assistant) serving the built app; `args` are more
+ * flags for `caravan serve`. */
+export async function startCaravan (args = []) {
   const dataDir = mkdtempSync(join(tmpdir(), 'caravan-e2e-'))
-  const child = spawn(BIN, ['serve', '--listen', '127.0.0.1:0', '--data', join(dataDir, 'db'), '--web-root', join(WEB, 'dist/app')], {
+  const child = spawn(BIN, ['serve', '--listen', '127.0.0.1:0', '--data', join(dataDir, 'db'), '--web-root', join(WEB, 'dist/app'), ...args], {
     env: { ...process.env, NO_COLOR: '1', RUST_LOG: 'warn,sync_server=info' }
   })
   let out = ''

@@ -239,4 +239,18 @@ test('the app is installable: a manifest with icons, served with the service wor
   assert.match(await sw.text(), /precache/i)
 })
 
+test('a server that wants a token says so, and the app shows the refusal instead of waiting', async () => {
+  const guarded = await startCaravan(['--jwt-secret', 'e2e-secret-e2e-secret-e2e-secret-123', '--auth-timeout-secs', '1'])
+  try {
+    const carl = await person(browser, guarded.url)
+    await signIn(carl.page, '/#/trip/guarded-trip', 'Carl')
+    await carl.page.getByRole('alert').getByText(/The server refused this trip: authenticate first/).waitFor({ timeout: 10 * SECOND })
+    await carl.page.locator('[data-state="refused"]').waitFor()
+    await screenshot(carl.page, '11-refused-phone')
+    await carl.context.close()
+  } finally {
+    await guarded.stop()
+  }
+})
+
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms))

@@ -28,7 +28,7 @@ export function TripScreen ({ tripId, token, me }: { tripId: string, token?: str
     <div className="trip">
       <header className="trip-header">
         <a href="#/" className="back" aria-label="All trips">‹</a>
-        <h1>{trip?.meta.title ?? 'Loading the trip…'}</h1>
+        <h1>{trip?.meta.title ?? (view.status.refused !== undefined ? 'This trip could not be opened' : 'Loading the trip…')}</h1>
         <StatusBar status={view.status} presence={view.presence} />
       </header>
       {trip === null || session === undefined
