@@ -23,7 +23,7 @@ perf record -F 499 --call-graph dwarf,16384 -p "$PID" -o "$OUT/perf.data" -- sle
 wait "$BENCH"
 perf script -i "$OUT/perf.data" 2>/dev/null |
   bench/peers/tools/bin/inferno-collapse-perf > "$OUT/stacks.folded"
-bench/peers/tools/bin/inferno-flamegraph --title "caravan, fan-out at $RATE updates/s" \
+bench/peers/tools/bin/inferno-flamegraph --minwidth 1.5 --title "caravan, fan-out at $RATE updates/s" \
   < "$OUT/stacks.folded" > "$OUT/flamegraph.svg"
 # Share of samples whose stack passes through each part (a sample can count in two parts).
 total=$(awk '{s+=$NF} END {print s}' "$OUT/stacks.folded")

@@ -56,6 +56,8 @@ pub fn latency_against_load(
         .configure_mesh()
         .x_desc("updates/s sent")
         .y_desc("latency, ms (log)")
+        .x_label_formatter(&|x| format!("{x:.0}"))
+        .y_label_formatter(&|y| format!("{y}"))
         .draw()?;
     for (i, search) in searches.iter().enumerate() {
         let colour = COLOURS[i % COLOURS.len()];
@@ -66,7 +68,9 @@ pub fn latency_against_load(
                 "{} (sustained {:.0}/s)",
                 search.server, search.highest_sustained_rate
             ))
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], colour));
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(3))
+            });
         chart.draw_series(p99.iter().map(|&p| Circle::new(p, 3, colour.filled())))?;
         chart.draw_series(DashedLineSeries::new(
             points(search, |r| r.p50_ms),

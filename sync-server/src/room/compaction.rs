@@ -42,9 +42,21 @@ impl Compactor {
                         .lock()
                         .unwrap_or_else(|p| p.into_inner())
                         .remove(&job.trip);
-                    if let Some(report) = compact(store.as_ref(), &job.trip, &metrics) {
-                        if let Some(room) = job.room.and_then(|r| r.upgrade()) {
-                            room.compacted(report.bytes_before, report.bytes_after);
+                    // A panic inside yrs (a stored update it cannot handle) costs that one
+                    // compaction, not the thread: the log stays as it was.
+                    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        compact(store.as_ref(), &job.trip, &metrics)
+                    }));
+                    match outcome {
+                        Ok(Some(report)) => {
+                            if let Some(room) = job.room.and_then(|r| r.upgrade()) {
+                                room.compacted(report.bytes_before, report.bytes_after);
+                            }
+                        }
+                        Ok(None) => {}
+                        Err(_) => {
+                            metrics.error("compaction");
+                            tracing::error!(trip = %job.trip, "compaction panicked; the log is kept as it was");
                         }
                     }
                 }
@@ -114,6 +126,18 @@ mod tests {
         running: AtomicUsize,
         most_at_once: AtomicUsize,
         done: Mutex<Vec<TripId>>,
+        /// Compacting this trip panics, as yrs may on a stored update it cannot handle.
+        poison: Option<TripId>,
+    }
+
+    fn watched(dir: &std::path::Path, poison: Option<TripId>) -> Arc<Watched> {
+        Arc::new(Watched {
+            inner: SledStore::open(dir).unwrap(),
+            running: AtomicUsize::new(0),
+            most_at_once: AtomicUsize::new(0),
+            done: Mutex::default(),
+            poison,
+        })
     }
 
     impl DocStore for Watched {
@@ -129,6 +153,9 @@ mod tests {
             self.inner.append(trip, update, meta)
         }
         fn compact(&self, trip: &TripId) -> Result<Compaction, StoreError> {
+            if self.poison.as_ref() == Some(trip) {
+                panic!("a stored update yrs cannot handle");
+            }
             let now = self.running.fetch_add(1, Ordering::SeqCst) + 1;
             self.most_at_once.fetch_max(now, Ordering::SeqCst);
             std::thread::sleep(Duration::from_millis(20));
@@ -151,12 +178,7 @@ mod tests {
     #[test]
     fn compactions_run_one_at_a_time_and_a_waiting_trip_is_queued_once() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Arc::new(Watched {
-            inner: SledStore::open(dir.path()).unwrap(),
-            running: AtomicUsize::new(0),
-            most_at_once: AtomicUsize::new(0),
-            done: Mutex::default(),
-        });
+        let store = watched(dir.path(), None);
         let trips: Vec<TripId> = (0..10)
             .map(|i| TripId::parse(&format!("trip-{i}")).unwrap())
             .collect();
@@ -192,5 +214,28 @@ mod tests {
         }
         let stored = store.inner.load(&trips[0]).unwrap().unwrap();
         assert!(stored.updates.is_empty() && stored.snapshot.is_some());
+    }
+
+    #[test]
+    fn a_compaction_that_panics_costs_only_itself() {
+        let dir = tempfile::tempdir().unwrap();
+        let bad = TripId::parse("bad").unwrap();
+        let good = TripId::parse("good").unwrap();
+        let store = watched(dir.path(), Some(bad.clone()));
+        for trip in [&bad, &good] {
+            store.append(trip, &[0, 0], &UpdateMeta::default()).unwrap();
+        }
+        let metrics = Arc::new(Metrics::new());
+        let compactor = Compactor::start(store.clone(), metrics.clone());
+        compactor.queue(bad.clone(), None);
+        compactor.queue(good.clone(), None);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while store.done.lock().unwrap().is_empty() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert_eq!(*store.done.lock().unwrap(), vec![good.clone()]);
+        // The bad trip's log is as it was; the good one is compacted.
+        assert_eq!(store.inner.load(&bad).unwrap().unwrap().updates.len(), 1);
+        assert!(store.inner.load(&good).unwrap().unwrap().updates.is_empty());
     }
 }
