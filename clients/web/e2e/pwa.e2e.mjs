@@ -136,6 +136,8 @@ test('an assistant proposal accepted by one updates the itinerary in both', asyn
   await ana.page.getByRole('textbox', { name: 'Message' }).fill('@assistant please plan day 4')
   await ana.page.getByRole('button', { name: 'Send' }).click()
   await ana.page.locator('.message.assistant').first().waitFor({ timeout: 15 * SECOND })
+  // The assistant is here too, and marked as the assistant.
+  await ana.page.getByRole('list', { name: 'Here now' }).getByRole('listitem', { name: /\(assistant\)$/ }).waitFor({ timeout: 5 * SECOND })
   await screenshot(ana.page, '06-chat-phone')
 
   await tab(bea.page, 'Assistant')
