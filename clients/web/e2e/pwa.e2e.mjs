@@ -159,6 +159,16 @@ test('an assistant proposal accepted by one updates the itinerary in both', asyn
   await tab(bea.page, 'Plan')
   await onDay4(bea.page).waitFor({ timeout: 10 * SECOND })
   assert.equal(await ideas.getByRole('listitem', { name: scheduled[1] }).count(), 0)
+
+  // Another proposal (the assistant also offered to fix the overlap) is rejected by one; the
+  // other sees it rejected, and nothing moved.
+  await tab(bea.page, 'Assistant')
+  const other = bea.page.locator('.proposal.pending').first()
+  const summary = await other.getAttribute('aria-label', { timeout: 5 * SECOND })
+  await other.getByRole('button', { name: /^Reject/ }).click()
+  await tab(ana.page, 'Assistant')
+  await ana.page.locator('.proposal.rejected', { hasText: summary }).waitFor({ timeout: SECOND })
+  await tab(ana.page, 'Plan')
   await tab(ana.page, 'Families')
   await screenshot(ana.page, '08-families-phone')
 })
