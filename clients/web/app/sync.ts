@@ -47,10 +47,15 @@ export class TripSession {
   private online: boolean
   private listeners = new Set<() => void>()
   private refused?: string
-  private readonly onOnline = (): void => { this.online = true; this.provider.connect(); this.changed() }
+  private probing = false
+  private readonly onOnline = (): void => {
+    this.online = true
+    if (this.refused === undefined) this.provider.connect()
+    this.changed()
+  }
   private readonly onOffline = (): void => { this.online = false; this.provider.disconnect(); this.changed() }
 
-  constructor (readonly tripId: string, me: Me, options: { url: string, token?: string, online?: boolean }) {
+  constructor (readonly tripId: string, me: Me, private readonly options: { url: string, token?: string, online?: boolean }) {
     this.online = options.online ?? true
     this.local = new IndexeddbPersistence(localStoreName(tripId), this.doc)
     this.loaded = this.local.whenSynced.then(() => undefined)
@@ -83,10 +88,37 @@ export class TripSession {
       this.refused = event.reason || `closed with code ${event.code}`
       this.changed()
     })
+    // A server that refuses a token does so before the WebSocket opens, and a browser shows
+    // that only as a failed connection: ask the REST API, which says why.
+    this.provider.on('connection-error', () => { void this.explainFailure() })
     this.provider.awareness.on('change', () => this.changed())
     if (typeof window !== 'undefined') {
       window.addEventListener('online', this.onOnline)
       window.addEventListener('offline', this.onOffline)
+    }
+  }
+
+  /** After a failed connection: asks `GET /api/trips/ID` with the same token whether the
+   * server refuses it (401, 403), and if so stops retrying and says why. Anything else (the
+   * server down, the network gone, a trip not there yet) keeps the provider retrying. */
+  private async explainFailure (): Promise<void> {
+    if (this.probing || this.refused !== undefined || !this.online) return
+    this.probing = true
+    try {
+      const http = this.options.url.replace(/^ws/, 'http').replace(/\/sync$/, '')
+      const answer = await fetch(`${http}/api/trips/${encodeURIComponent(this.tripId)}`, {
+        headers: this.options.token ? { Authorization: `Bearer ${this.options.token}` } : {}
+      })
+      if (answer.status === 401 || answer.status === 403) {
+        const body = await answer.json().catch(() => ({})) as { error?: string }
+        this.refused = body.error ?? `the server answered ${answer.status}`
+        this.provider.disconnect()
+        this.changed()
+      }
+    } catch {
+      // No answer at all: the provider keeps retrying.
+    } finally {
+      this.probing = false
     }
   }
 

@@ -259,6 +259,12 @@ test('a server that wants a token says so, and the app shows the refusal instead
     await carl.page.getByRole('alert').getByText(/The server refused this trip: authenticate first/).waitFor({ timeout: 10 * SECOND })
     await carl.page.locator('[data-state="refused"]').waitFor()
     await screenshot(carl.page, '11-refused-phone')
+    // A link whose token does not verify is refused before the WebSocket opens: the app asks
+    // the REST API why, and says so.
+    const dana = await person(browser, guarded.url)
+    await signIn(dana.page, '/#/trip/guarded-trip?token=not.a.token', 'Dana')
+    await dana.page.getByRole('alert').getByText(/The server refused this trip: .*token/i).waitFor({ timeout: 10 * SECOND })
+    await dana.context.close()
     await carl.context.close()
   } finally {
     await guarded.stop()
