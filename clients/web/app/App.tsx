@@ -17,7 +17,9 @@ export function App () {
     return () => window.removeEventListener('hashchange', onHash)
   }, [])
   if (route.trip !== undefined && me !== undefined) {
-    return <TripScreen key={route.trip} tripId={route.trip} token={route.token} me={me} />
+    // Keyed by trip and token: another token is another session, and nothing of the old one
+    // may show.
+    return <TripScreen key={`${route.trip}?${route.token ?? ''}`} tripId={route.trip} token={route.token} me={me} />
   }
   return <Home me={me} onMe={setMe} joining={route.trip} />
 }
