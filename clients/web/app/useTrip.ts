@@ -23,11 +23,16 @@ export function useTrip (tripId: string, me: Me, token?: string): TripView {
     const session = new TripSession(tripId, me, { url: syncUrl(location), token, online: navigator.onLine })
     let loaded = false
     let frame = 0
+    let rememberedTitle: string | undefined
     const refresh = (): void => {
       cancelAnimationFrame(frame)
       frame = requestAnimationFrame(() => {
         const { trip } = readTrip(session.doc)
-        if (trip !== null) rememberTrip({ id: tripId, title: trip.meta.title, ...(token ? { token } : {}) })
+        // Written to the device's list when the title is new, not on every change.
+        if (trip !== null && trip.meta.title !== rememberedTitle) {
+          rememberedTitle = trip.meta.title
+          rememberTrip({ id: tripId, title: trip.meta.title, ...(token ? { token } : {}) })
+        }
         setView({ session, trip, status: session.status(), presence: session.presence(), loaded })
       })
     }

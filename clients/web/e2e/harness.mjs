@@ -2,42 +2,22 @@
 // driven by playwright-core. Each person is a browser context of their own (own storage,
 // own service worker, own network switch).
 
-import { spawn } from 'node:child_process'
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdirSync } from 'node:fs'
 import { join, dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { chromium, devices } from 'playwright-core'
+import { startCaravan as startServer } from '../test/caravan.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
 export const WEB = resolve(here, '..')
-export const BIN = process.env.CARAVAN_BIN ?? resolve(here, '../../../target/debug/caravan')
 export const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium'
 /** Screenshots of the main screens go here (test artifacts). */
 export const SCREENS = process.env.SCREENSHOT_DIR ?? resolve(here, '../../../test-artifacts/pwa')
 
 /** Starts caravan (with its in-process assistant) serving the built app; `args` are more
  * flags for `caravan serve`. */
-export async function startCaravan (args = []) {
-  const dataDir = mkdtempSync(join(tmpdir(), 'caravan-e2e-'))
-  const child = spawn(BIN, ['serve', '--listen', '127.0.0.1:0', '--data', join(dataDir, 'db'), '--web-root', join(WEB, 'dist/app'), ...args], {
-    env: { ...process.env, NO_COLOR: '1', RUST_LOG: 'warn,sync_server=info' }
-  })
-  let out = ''
-  const address = await new Promise((resolve, reject) => {
-    const on = (c) => { out += c; const m = /listen=(127\.0\.0\.1:\d+)/.exec(out); if (m) resolve(m[1]) }
-    child.stdout.on('data', on)
-    child.stderr.on('data', on)
-    child.on('exit', () => reject(new Error(`caravan exited:\n${out}`)))
-  })
-  return {
-    url: `http://${address}`,
-    async stop () {
-      child.kill('SIGTERM')
-      await new Promise((r) => child.on('exit', r))
-      rmSync(dataDir, { recursive: true, force: true })
-    }
-  }
+export function startCaravan (args = []) {
+  return startServer(['--web-root', join(WEB, 'dist/app'), ...args])
 }
 
 /** Launches headless chromium. */

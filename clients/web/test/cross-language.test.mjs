@@ -3,20 +3,14 @@
 
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join, dirname, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import WebSocket from 'ws'
 import * as Y from 'yjs'
 import { WebsocketProvider } from 'y-websocket'
 import * as trip from '../dist/trip.js'
+import { startCaravan } from './caravan.mjs'
 
-const here = dirname(fileURLToPath(import.meta.url))
-const BIN = process.env.CARAVAN_BIN ?? resolve(here, '../../../target/debug/caravan')
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
-let server, http, dataDir
+let server, http
 
 async function waitFor (check, what, timeoutMs = 5000) {
   const until = Date.now() + timeoutMs
@@ -29,22 +23,12 @@ async function waitFor (check, what, timeoutMs = 5000) {
 }
 
 before(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'caravan-web-'))
-  server = spawn(BIN, ['serve', '--listen', '127.0.0.1:0', '--no-assistant', '--data', join(dataDir, 'db')], { env: { ...process.env, NO_COLOR: '1' } })
-  let out = ''
-  const address = await new Promise((resolve, reject) => {
-    const on = (c) => { out += c; const m = /listen=(127\.0\.0\.1:\d+)/.exec(out); if (m) resolve(m[1]) }
-    server.stdout.on('data', on)
-    server.stderr.on('data', on)
-    server.on('exit', () => reject(new Error(out)))
-  })
-  http = `http://${address}`
+  server = await startCaravan(['--no-assistant'])
+  http = server.url
 })
 
 after(async () => {
-  server.kill('SIGTERM')
-  await new Promise((r) => server.on('exit', r))
-  rmSync(dataDir, { recursive: true, force: true })
+  await server.stop()
 })
 
 async function rustView (id) {

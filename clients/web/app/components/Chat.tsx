@@ -5,20 +5,19 @@ import type * as Y from 'yjs'
 import { postChat, type Trip } from '../../src/trip'
 import type { Me } from '../sync'
 import { memberNames, newId } from '../view'
+import { useAction } from '../useAction'
 
 export function Chat ({ trip, doc, me, memberId }: { trip: Trip, doc: Y.Doc, me: Me, memberId?: string }) {
   const [text, setText] = useState('')
-  const [error, setError] = useState('')
+  const [error, act] = useAction()
   const names = memberNames(trip)
   const send = (e: FormEvent): void => {
     e.preventDefault()
-    try {
-      postChat(doc, {
-        id: newId('c'), author: memberId ?? me.name, text, at: new Date().toISOString(),
-        mentions: /@assistant\b/i.test(text) ? ['assistant'] : []
-      }, 'app')
-      setText(''); setError('')
-    } catch (err) { setError((err as Error).message) }
+    const sent = act(() => postChat(doc, {
+      id: newId('c'), author: memberId ?? me.name, text, at: new Date().toISOString(),
+      mentions: /@assistant\b/i.test(text) ? ['assistant'] : []
+    }, 'app'))
+    if (sent) setText('')
   }
   return (
     <div className="chat">

@@ -4,12 +4,12 @@ import { useState, type FormEvent } from 'react'
 import type * as Y from 'yjs'
 import { addFamily, addMember, type Trip } from '../../src/trip'
 import { newId } from '../view'
+import { useAction } from '../useAction'
 
 export function Families ({ trip, doc, memberId, onPickMember, tripLink }: { trip: Trip, doc: Y.Doc, memberId?: string, onPickMember: (id: string) => void, tripLink: string }) {
-  const [error, setError] = useState('')
+  const [error, act] = useAction()
   const [family, setFamily] = useState('')
   const [member, setMember] = useState<Record<string, string>>({})
-  const act = (f: () => void): boolean => { try { f(); setError(''); return true } catch (e) { setError((e as Error).message); return false } }
   const newFamily = (e: FormEvent): void => {
     e.preventDefault()
     if (act(() => addFamily(doc, newId('f'), { name: family }, 'app'))) setFamily('')

@@ -6,17 +6,10 @@ import { useState, type FormEvent } from 'react'
 import type * as Y from 'yjs'
 import { addActivity, removeActivity, scheduleActivity, unscheduleActivity, updateActivity, type Activity, type Trip } from '../../src/trip'
 import type { Me } from '../sync'
+import { useAction } from '../useAction'
 import { clock, familiesOf, formatMoney, itinerary, minutes, newId, tripDates, type Entry } from '../view'
 
 interface Props { trip: Trip, doc: Y.Doc, conflicts: Map<string, string[]>, me: Me }
-
-function useAction (): [string, (f: () => void) => boolean] {
-  const [error, setError] = useState('')
-  const run = (f: () => void): boolean => {
-    try { f(); setError(''); return true } catch (e) { setError((e as Error).message); return false }
-  }
-  return [error, run]
-}
 
 function FamilyChips ({ trip, activity }: { trip: Trip, activity: Activity }) {
   const ids = activity.families ?? []

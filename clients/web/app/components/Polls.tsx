@@ -5,20 +5,19 @@ import { useState, type FormEvent } from 'react'
 import type * as Y from 'yjs'
 import { addPollOption, closePoll, openPoll, vote, type Poll, type Trip } from '../../src/trip'
 import { newId, pollTally, pollWinner } from '../view'
+import { useAction } from '../useAction'
 
 function PollCard ({ trip, doc, id, poll, memberId, onPickMember }: { trip: Trip, doc: Y.Doc, id: string, poll: Poll, memberId?: string, onPickMember: () => void }) {
-  const [error, setError] = useState('')
+  const [error, act] = useAction()
   const [option, setOption] = useState('')
   const tally = pollTally(trip, poll)
   const total = tally.reduce((n, t) => n + t.votes, 0)
   const mine = memberId !== undefined ? poll.votes[memberId] : undefined
   const myChoice = Array.isArray(mine) ? mine[0] : mine
   const winner = pollWinner(poll)
-  const act = (f: () => void): void => { try { f(); setError('') } catch (e) { setError((e as Error).message) } }
   const add = (e: FormEvent): void => {
     e.preventDefault()
-    act(() => addPollOption(doc, id, newId('o'), { label: option }, 'app'))
-    setOption('')
+    if (act(() => addPollOption(doc, id, newId('o'), { label: option }, 'app'))) setOption('')
   }
   return (
     <li className="card poll" aria-label={poll.question} data-poll={id}>
@@ -61,17 +60,15 @@ export function Polls ({ trip, doc, memberId, onPickMember }: { trip: Trip, doc:
   const [question, setQuestion] = useState('')
   const [options, setOptions] = useState('')
   const [wantsOptions, setWantsOptions] = useState(false)
-  const [error, setError] = useState('')
+  const [error, act] = useAction()
   const create = (e: FormEvent): void => {
     e.preventDefault()
     const labels = options.split(',').map((o) => o.trim()).filter(Boolean)
-    try {
-      openPoll(doc, newId('poll'), {
-        question, kind: 'single', createdBy: memberId ?? '', wantsOptions,
-        options: Object.fromEntries(labels.map((label, i) => [`o${i + 1}`, { label }]))
-      }, 'app')
-      setQuestion(''); setOptions(''); setError('')
-    } catch (err) { setError((err as Error).message) }
+    const opened = act(() => openPoll(doc, newId('poll'), {
+      question, kind: 'single', createdBy: memberId ?? '', wantsOptions,
+      options: Object.fromEntries(labels.map((label, i) => [`o${i + 1}`, { label }]))
+    }, 'app'))
+    if (opened) { setQuestion(''); setOptions('') }
   }
   const polls = Object.entries(trip.polls).sort(([, a], [, b]) => Number(a.status !== 'open') - Number(b.status !== 'open'))
   return (

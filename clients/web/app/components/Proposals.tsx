@@ -1,14 +1,13 @@
 // The assistant's proposals: what each would change, in words, to accept or reject. Accepting
 // marks it accepted; the assistant applies it (or marks it stale if the plan moved since).
 
-import { useState } from 'react'
 import type * as Y from 'yjs'
 import { acceptProposal, rejectProposal, type Trip } from '../../src/trip'
 import { describeProposal } from '../view'
+import { useAction } from '../useAction'
 
 export function Proposals ({ trip, doc, decider }: { trip: Trip, doc: Y.Doc, decider: string }) {
-  const [error, setError] = useState('')
-  const act = (f: () => void): void => { try { f(); setError('') } catch (e) { setError((e as Error).message) } }
+  const [error, act] = useAction()
   const proposals = Object.entries(trip.proposals)
     .sort(([, a], [, b]) => Number(a.status !== 'pending') - Number(b.status !== 'pending') || b.createdAt.localeCompare(a.createdAt))
   return (
