@@ -71,33 +71,31 @@ impl Report {
             ));
             }
         }
-        if let Some(caravan) = self.fanout.iter().find(|r| r.server == "caravan") {
-            let peers: Vec<&FanoutResult> = self
-                .fanout
-                .iter()
-                .filter(|r| r.server != "caravan")
-                .collect();
-            if !peers.is_empty() {
-                md.push_str("\n| Caravan / peer | server CPU per delivery | p99 | peak RSS | lost (Caravan, peer) |\n| --- | --- | --- | --- | --- |\n");
-                for peer in peers {
-                    md.push_str(&format!(
-                        "| {} | {} | {} | {} | {}, {} |\n",
-                        peer.server,
-                        ratio(
-                            caravan.server_cpu_us_per_delivery,
-                            peer.server_cpu_us_per_delivery
-                        ),
-                        ratio(caravan.p99_ms, peer.p99_ms),
-                        ratio(
-                            caravan.server_usage.peak_rss_bytes as f64,
-                            peer.server_usage.peak_rss_bytes as f64
-                        ),
-                        caravan.lost,
-                        peer.lost
-                    ));
-                }
-            }
-        }
+        ratio_table(
+            &mut md,
+            &self.fanout,
+            |r| &r.server,
+            &[
+                "server CPU per delivery",
+                "p99",
+                "peak RSS",
+                "lost (Caravan, peer)",
+            ],
+            |caravan, peer| {
+                vec![
+                    ratio(
+                        caravan.server_cpu_us_per_delivery,
+                        peer.server_cpu_us_per_delivery,
+                    ),
+                    ratio(caravan.p99_ms, peer.p99_ms),
+                    ratio(
+                        caravan.server_usage.peak_rss_bytes as f64,
+                        peer.server_usage.peak_rss_bytes as f64,
+                    ),
+                    format!("{}, {}", caravan.lost, peer.lost),
+                ]
+            },
+        );
         if !self.cold_load.is_empty() {
             md.push_str("\n| server | updates | characters | write s | stored bytes (log) | stored bytes (compacted) | data dir bytes before / after | first sync from the log, ms | first sync compacted, ms |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
             for r in &self.cold_load {
@@ -159,47 +157,67 @@ impl Report {
                 ));
             }
         }
-        if let Some(caravan) = self.saturation.iter().find(|r| r.server == "caravan") {
-            let peers: Vec<_> = self
-                .saturation
-                .iter()
-                .filter(|r| r.server != "caravan")
-                .collect();
-            if !peers.is_empty() {
-                md.push_str("\n| Caravan / peer | highest sustained rate |\n| --- | --- |\n");
-                for peer in peers {
-                    md.push_str(&format!(
-                        "| {} | {} |\n",
-                        peer.server,
-                        ratio(caravan.highest_sustained_rate, peer.highest_sustained_rate)
-                    ));
-                }
-            }
-        }
+        ratio_table(
+            &mut md,
+            &self.saturation,
+            |r| &r.server,
+            &["highest sustained rate"],
+            |caravan, peer| {
+                vec![ratio(
+                    caravan.highest_sustained_rate,
+                    peer.highest_sustained_rate,
+                )]
+            },
+        );
         if !self.saturation.is_empty() {
             crate::plot::latency_against_load(&self.saturation, dir)?;
             md.push_str("\n![latency against load](latency.svg)\n");
         }
-        if let Some(caravan) = self.connections.iter().find(|r| r.server == "caravan") {
-            let peers: Vec<_> = self
-                .connections
-                .iter()
-                .filter(|r| r.server != "caravan")
-                .collect();
-            if !peers.is_empty() {
-                md.push_str("\n| Caravan / peer | memory per connection | memory per loaded trip |\n| --- | --- | --- |\n");
-                for peer in peers {
-                    md.push_str(&format!(
-                        "| {} | {} | {} |\n",
-                        peer.server,
-                        ratio(caravan.bytes_per_connection, peer.bytes_per_connection),
-                        ratio(caravan.bytes_per_trip, peer.bytes_per_trip)
-                    ));
-                }
-            }
-        }
+        ratio_table(
+            &mut md,
+            &self.connections,
+            |r| &r.server,
+            &["memory per connection", "memory per loaded trip"],
+            |caravan, peer| {
+                vec![
+                    ratio(caravan.bytes_per_connection, peer.bytes_per_connection),
+                    ratio(caravan.bytes_per_trip, peer.bytes_per_trip),
+                ]
+            },
+        );
         std::fs::write(dir.join("results.md"), md)?;
         Ok(())
+    }
+}
+
+/// Appends a table of Caravan's ratio to each peer in `results`: one row per peer, `columns`
+/// naming the figures and `cells` computing them from (Caravan, peer). Nothing when Caravan or
+/// every peer is missing.
+fn ratio_table<T>(
+    md: &mut String,
+    results: &[T],
+    server: impl Fn(&T) -> &str,
+    columns: &[&str],
+    cells: impl Fn(&T, &T) -> Vec<String>,
+) {
+    let Some(caravan) = results.iter().find(|r| server(r) == "caravan") else {
+        return;
+    };
+    let peers: Vec<&T> = results.iter().filter(|r| server(r) != "caravan").collect();
+    if peers.is_empty() {
+        return;
+    }
+    md.push_str(&format!(
+        "\n| Caravan / peer | {} |\n| --- |{}\n",
+        columns.join(" | "),
+        " --- |".repeat(columns.len())
+    ));
+    for peer in peers {
+        md.push_str(&format!(
+            "| {} | {} |\n",
+            server(peer),
+            cells(caravan, peer).join(" | ")
+        ));
     }
 }
 
