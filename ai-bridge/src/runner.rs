@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use caravan_client::{Client, ClientConfig, Status};
+use caravan_wire::TripEvent;
 use doc_model::TripDoc;
 use futures_util::StreamExt;
 use tokio::sync::Notify;
@@ -225,16 +226,6 @@ fn next_poll_deadline(doc: &TripDoc) -> Option<Duration> {
         .min()
 }
 
-/// One event of the feed.
-#[derive(serde::Deserialize)]
-#[serde(tag = "type", rename_all = "camelCase")]
-enum FeedEvent {
-    Opened { trip: String },
-    Closed { trip: String },
-    Changed {},
-    Lagged {},
-}
-
 /// Follows the server's trip events and keeps one [`run_trip`] per open trip, until `stop`.
 /// A lost feed is reconnected with back-off; on reconnect (or `lagged`) the server lists the
 /// open trips again and the assistant leaves those no longer open.
@@ -310,8 +301,8 @@ async fn follow(
             let Some(data) = block.lines().find_map(|l| l.strip_prefix("data:")) else {
                 continue;
             };
-            match serde_json::from_str::<FeedEvent>(data.trim()) {
-                Ok(FeedEvent::Opened { trip }) => {
+            match serde_json::from_str::<TripEvent>(data.trim()) {
+                Ok(TripEvent::Opened { trip }) => {
                     if let Some(open) = &mut seen_open {
                         open.push(trip.clone());
                     }
@@ -322,16 +313,16 @@ async fn follow(
                         token
                     });
                 }
-                Ok(FeedEvent::Closed { trip }) => {
+                Ok(TripEvent::Closed { trip }) => {
                     if let Some(token) = running.remove(&trip) {
                         token.cancel();
                     }
                 }
-                Ok(FeedEvent::Lagged {}) => {
+                Ok(TripEvent::Lagged { .. }) => {
                     // Events were missed: reconnect, and the server lists the open trips anew.
                     return;
                 }
-                Ok(FeedEvent::Changed {}) => {}
+                Ok(TripEvent::Changed { .. }) => {}
                 Err(e) => tracing::debug!(error = %e, "an event the assistant does not know"),
             }
         }

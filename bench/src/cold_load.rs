@@ -5,6 +5,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use caravan_wire::messages;
 use futures_util::{SinkExt, StreamExt};
 use serde::{Deserialize, Serialize};
 use tokio_tungstenite::tungstenite::Message;
@@ -106,7 +107,8 @@ fn dir_bytes(dir: &Path) -> u64 {
     total
 }
 
-/// Sends every update, then asks "saved?" (type 102) and waits for the answer.
+/// Sends every update, then asks "saved?" (Caravan's message type 102) and waits for the
+/// answer.
 async fn write_all(url: &str, updates: &[Vec<u8>]) -> anyhow::Result<()> {
     let (socket, _) = tokio_tungstenite::connect_async_with_config(url, None, true).await?;
     let (mut sink, mut stream) = socket.split();
@@ -114,7 +116,7 @@ async fn write_all(url: &str, updates: &[Vec<u8>]) -> anyhow::Result<()> {
     let reader = tokio::spawn(async move {
         while let Some(Ok(message)) = stream.next().await {
             if let Message::Binary(frame) = message {
-                if frame.first() == Some(&102) {
+                if frame.first() == Some(&messages::MSG_SAVED) {
                     return true;
                 }
             }
@@ -125,8 +127,9 @@ async fn write_all(url: &str, updates: &[Vec<u8>]) -> anyhow::Result<()> {
         sink.feed(Message::Binary(framer.sync(2, update).into()))
             .await?;
     }
-    // [102, len, n]: "tell me when everything I sent is saved".
-    sink.send(Message::Binary(vec![102, 1, 1].into())).await?;
+    // "Tell me when everything I sent is saved."
+    sink.send(Message::Binary(messages::saved(1).into()))
+        .await?;
     let saved = tokio::time::timeout(Duration::from_secs(600), reader).await??;
     anyhow::ensure!(saved, "the server never said the trip was saved");
     let _ = sink.close().await;

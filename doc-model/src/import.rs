@@ -175,3 +175,15 @@ impl TripDoc {
         Ok(())
     }
 }
+
+/// A whole trip as one Yjs update (lib0 v1), written into a new document through
+/// [`TripDoc::import`]: what `POST /api/trips` and `caravan import` store.
+pub fn encode_trip(trip: &Trip) -> Result<Vec<u8>, Vec<Invalid>> {
+    use yrs::{ReadTxn, StateVector};
+    let doc = yrs::Doc::new();
+    TripDoc::new(doc.clone()).import("import", trip)?;
+    let update = doc
+        .transact()
+        .encode_state_as_update_v1(&StateVector::default());
+    Ok(update)
+}

@@ -21,7 +21,7 @@ pub use conflicts::{
     activity_cost, detect as detect_conflicts, great_circle_km, participants, Conflict,
     ConflictKind, ConflictRules,
 };
-pub use import::{validate_trip, Invalid};
+pub use import::{encode_trip, validate_trip, Invalid};
 pub use polls::NewPoll;
 pub use proposal_ops::{check_ops, Acceptance};
 pub use proposals::{EditOp, Placement};

@@ -3,17 +3,24 @@
 //! A trip is one Yjs document. Its changes are kept as an append-only log of binary Yjs
 //! updates, folded now and then into one compacted snapshot (see `docs/operations.md` for
 //! the on-disk layout). The [`DocStore`] trait is what the server sees; [`SledStore`] is its
-//! implementation on an embedded sled database. Nothing here knows about sockets or async.
+//! implementation on an embedded sled database ([`MemoryStore`], with feature `test-support`,
+//! keeps it in memory for tests). [`replay`] applies stored updates to a document, with the one
+//! policy for an update that cannot be read. Nothing here knows about sockets or async.
 
 mod crypto;
 mod error;
+#[cfg(feature = "test-support")]
+mod memory_store;
 mod record;
+pub mod replay;
 mod sled_store;
 mod store;
 mod trip_id;
 
 pub use crypto::{KeyError, Keyring, KEY_LEN};
 pub use error::StoreError;
+#[cfg(feature = "test-support")]
+pub use memory_store::MemoryStore;
 pub use record::{SnapshotRecord, UpdateMeta, UpdateRecord};
 pub use sled_store::SledStore;
 pub use store::{Compaction, DocStore, StoredDoc, TripSummary};

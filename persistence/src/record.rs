@@ -16,7 +16,8 @@ pub(crate) const FORMAT_PLAIN: u8 = 1;
 pub struct UpdateMeta {
     /// When the server received it (ms since the Unix epoch).
     pub at_ms: u64,
-    /// Where it came from: a connection (`conn:42`), a user, or an API call (`rest`).
+    /// Where it came from: a connection (`conn:42`), a REST call (`rest:{user}`), or a
+    /// command (`cli:import`).
     pub origin: Option<String>,
 }
 
@@ -45,8 +46,9 @@ pub struct SnapshotRecord {
     /// The whole document as one binary Yjs update (lib0 v1).
     #[serde(with = "serde_bytes")]
     pub state: Vec<u8>,
-    /// The document's state vector at the snapshot (lib0 v1), kept so a peer's diff can be
-    /// answered without decoding the state.
+    /// The document's state vector at the snapshot (lib0 v1). The server does not read it
+    /// (a loaded trip's document has its own); it is written because every snapshot record
+    /// on disk has it, and Caravans that read this format require the field.
     #[serde(with = "serde_bytes")]
     pub state_vector: Vec<u8>,
     /// Time of the newest update folded into this snapshot.

@@ -11,7 +11,8 @@
 //! Log ids come from sled's monotonic id generator, so the log is in arrival order, also
 //! across restarts. A compaction builds the document from the snapshot and the log, encodes
 //! it as the new snapshot, and writes it and removes the folded log entries in one atomic
-//! batch: a crash leaves either the old snapshot and log or the new snapshot.
+//! batch: a crash leaves either the old snapshot and log or the new snapshot. (A logged update
+//! that cannot be read stays in the log: see [`crate::replay`].)
 //!
 //! With a [`Keyring`], records are sealed with AES-256-GCM (see [`crate::crypto`]). A second
 //! tree, `meta`, then holds one key-check record per key id ever used (`keycheck:{id}`): when
@@ -22,12 +23,10 @@ use std::path::Path;
 use std::sync::Mutex;
 
 use sled::{Batch, Db, IVec, Tree};
-use yrs::updates::decoder::Decode;
-use yrs::updates::encoder::Encode;
-use yrs::{Doc, ReadTxn, StateVector, Transact, Update};
 
 use crate::crypto::Keyring;
 use crate::record::{decode, encode, UpdateRecordRef};
+use crate::replay::fold;
 use crate::store::{Compaction, DocStore, StoredDoc, TripSummary};
 use crate::{now_ms, SnapshotRecord, StoreError, TripId, UpdateMeta, UpdateRecord};
 
@@ -269,19 +268,6 @@ fn check_keys(meta: &Tree, keys: Option<&Keyring>) -> Result<(), StoreError> {
     }
 }
 
-/// Applies one stored update; one that does not decode or apply fails the compaction, which
-/// then keeps the log as it was.
-fn apply(trip: &TripId, txn: &mut yrs::TransactionMut<'_>, bytes: &[u8]) -> Result<(), StoreError> {
-    let bad = |reason: String| StoreError::BadUpdate {
-        trip: trip.to_string(),
-        reason,
-    };
-    let update = std::panic::catch_unwind(|| Update::decode_v1(bytes))
-        .map_err(|_| bad("the update is malformed".into()))?
-        .map_err(|e| bad(e.to_string()))?;
-    txn.apply_update(update).map_err(|e| bad(e.to_string()))
-}
-
 impl DocStore for SledStore {
     fn load(&self, trip: &TripId) -> Result<Option<StoredDoc>, StoreError> {
         let _trip = self.lock_trip(trip);
@@ -312,45 +298,45 @@ impl DocStore for SledStore {
             return Ok(Compaction::default());
         }
         let previous = self.read_snapshot(trip)?;
-        let mut bytes_before = 0;
-        // Build the document and encode it, rather than merging the updates
-        // (`Update::merge_updates`): the document squashes runs of items and drops deleted
-        // content, so the snapshot of the automerge-paper trace is 377 KB and loads in 7 ms,
-        // where the merged updates took 4.5 MB, 2.9 s to load and 353 s to merge
-        // (docs/benchmarks.md).
-        let doc = Doc::new();
-        let mut updated_at_ms = previous.as_ref().map_or(0, |s| s.updated_at_ms);
-        // One transaction per update: yrs squashes runs of items as each commits, where one
-        // transaction for a long log grows superlinearly (see load in the server).
-        if let Some(snapshot) = &previous {
-            bytes_before += snapshot.state.len();
-            apply(trip, &mut doc.transact_mut(), &snapshot.state)?;
-        }
-        for (_, record) in &log {
-            bytes_before += record.update.len();
-            updated_at_ms = updated_at_ms.max(record.meta.at_ms);
-            apply(trip, &mut doc.transact_mut(), &record.update)?;
-        }
-        let txn = doc.transact();
+        let bytes_before = previous.as_ref().map_or(0, |s| s.state.len())
+            + log.iter().map(|(_, r)| r.update.len()).sum::<usize>();
+        let folded = fold(
+            trip,
+            previous.as_ref().map(|s| s.state.as_slice()),
+            log.iter().map(|(_, r)| r.update.as_slice()),
+        )?;
+        let updated_at_ms = log
+            .iter()
+            .map(|(_, r)| r.meta.at_ms)
+            .chain(previous.as_ref().map(|s| s.updated_at_ms))
+            .max()
+            .unwrap_or(0);
+        let folded_count = log.len() - folded.kept.len();
         let snapshot = SnapshotRecord {
-            state: txn.encode_state_as_update_v1(&StateVector::default()),
-            state_vector: txn.state_vector().encode_v1(),
+            state: folded.state,
+            state_vector: folded.state_vector,
             updated_at_ms,
             compacted_at_ms: now_ms(),
-            folded_updates: previous.as_ref().map_or(0, |s| s.folded_updates) + log.len() as u64,
+            folded_updates: previous.as_ref().map_or(0, |s| s.folded_updates) + folded_count as u64,
         };
-        drop(txn);
-        let bytes_after = snapshot.state.len();
+        let bytes_after = snapshot.state.len()
+            + folded
+                .kept
+                .iter()
+                .map(|&i| log[i].1.update.len())
+                .sum::<usize>();
         let mut batch = Batch::default();
         let snapshot_key = Self::snapshot_key(trip);
         let value = encode(&snapshot, self.keys.as_ref(), &snapshot_key);
         batch.insert(snapshot_key, value);
-        for (key, _) in &log {
-            batch.remove(key.clone());
+        for (index, (key, _)) in log.iter().enumerate() {
+            if !folded.kept.contains(&index) {
+                batch.remove(key.clone());
+            }
         }
         self.docs.apply_batch(batch)?;
         Ok(Compaction {
-            folded: log.len(),
+            folded: folded_count,
             bytes_before,
             bytes_after,
         })

@@ -27,7 +27,8 @@ pub struct Compaction {
     pub folded: usize,
     /// Bytes of snapshot plus log before.
     pub bytes_before: usize,
-    /// Bytes of the new snapshot.
+    /// Bytes of the new snapshot, plus the log entries that could not be read and stayed
+    /// (see [`crate::replay`]).
     pub bytes_after: usize,
 }
 
@@ -54,7 +55,9 @@ pub trait DocStore: Send + Sync + 'static {
     fn load(&self, trip: &TripId) -> Result<Option<StoredDoc>, StoreError>;
     /// Appends one binary Yjs update (lib0 v1) to the trip's log.
     fn append(&self, trip: &TripId, update: &[u8], meta: &UpdateMeta) -> Result<(), StoreError>;
-    /// Folds the trip's log into its snapshot, without building a document.
+    /// Folds the trip's log into its snapshot: builds the document from both and stores it
+    /// encoded as the new snapshot (see [`crate::replay`] for a logged update that cannot be
+    /// read).
     fn compact(&self, trip: &TripId) -> Result<Compaction, StoreError>;
     /// Makes every append so far durable.
     fn flush(&self) -> Result<(), StoreError>;

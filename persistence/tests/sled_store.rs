@@ -171,14 +171,28 @@ fn trips_are_isolated_listed_and_deleted() {
 }
 
 #[test]
-fn undecodable_stored_update_is_an_error_not_a_panic() {
+fn an_undecodable_stored_update_is_kept_in_the_log_and_the_rest_is_folded() {
     let dir = tempfile::tempdir().unwrap();
     let store = SledStore::open(dir.path()).unwrap();
     let id = trip("bad");
+    let doc = Doc::new();
+    edit_and_log(&store, &id, 3, &doc);
     store.append(&id, &[0xff, 0xff, 0xff], &meta(0)).unwrap();
-    assert!(store.compact(&id).is_err());
-    // The log is untouched by the failed compaction.
-    assert_eq!(store.load(&id).unwrap().unwrap().updates.len(), 1);
+    let report = store
+        .compact(&id)
+        .expect("a bad entry does not fail the compaction");
+    assert_eq!(report.folded, 3);
+    let stored = store.load(&id).unwrap().unwrap();
+    // The unreadable entry stays on disk; the good ones are in the snapshot.
+    assert_eq!(stored.updates, vec![vec![0xff, 0xff, 0xff]]);
+    let loaded = Doc::new();
+    let snapshot = stored.snapshot.as_deref().unwrap();
+    let replayed = persistence::replay::replay(
+        &loaded,
+        std::iter::once(snapshot).chain(stored.updates.iter().map(Vec::as_slice)),
+    );
+    assert_eq!((replayed.applied, replayed.unreadable.len()), (1, 1));
+    same_content(&doc, &loaded);
 }
 
 #[test]

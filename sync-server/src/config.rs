@@ -1,4 +1,5 @@
-//! Settings of a running server. The CLI (`main.rs`) fills them from flags and environment.
+//! Settings of a running server, and their defaults. The CLI (`main.rs`) fills them from
+//! flags and environment.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -57,30 +58,127 @@ pub struct ServerConfig {
     pub assistant: bool,
 }
 
+/// Every default of `caravan serve`, written once: [`ServerConfig::default`] and the command
+/// line (`main.rs`, whose `--help` shows them) both read these.
+pub mod defaults {
+    /// `--listen`.
+    pub const LISTEN: &str = "127.0.0.1:8080";
+    /// `--data`.
+    pub const DATA_DIR: &str = "./data";
+    /// Where `make run` builds the family app; served when it exists and `--web-root` is not
+    /// given.
+    pub const BUILT_WEB_APP: &str = "clients/web/dist/app";
+    /// `--max-message-bytes`.
+    pub const MAX_MESSAGE_BYTES: usize = 16 * 1024 * 1024;
+    /// `--outbox-frames`.
+    pub const OUTBOX_FRAMES: usize = 1024;
+    /// `--ping-secs`.
+    pub const PING_SECS: u64 = 15;
+    /// `--dead-after-secs`.
+    pub const DEAD_AFTER_SECS: u64 = 45;
+    /// `--awareness-timeout-secs` (y-protocols uses 30 s).
+    pub const AWARENESS_TIMEOUT_SECS: u64 = 30;
+    /// `--unload-after-secs`.
+    pub const UNLOAD_AFTER_SECS: u64 = 30;
+    /// How often rooms are swept, in milliseconds (not a flag).
+    pub const SWEEP_INTERVAL_MS: u64 = 2000;
+    /// `--compact-after-updates` (10,000 measured best: see docs/benchmarks.md).
+    pub const COMPACT_AFTER_UPDATES: usize = 10_000;
+    /// `--flush-interval-ms`.
+    pub const FLUSH_INTERVAL_MS: u64 = 100;
+    /// `--max-body-bytes`.
+    pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+    /// `--max-doc-bytes`.
+    pub const MAX_DOC_BYTES: usize = 64 * 1024 * 1024;
+    /// `--messages-per-second`.
+    pub const MESSAGES_PER_SECOND: u32 = 200;
+    /// `--message-burst`.
+    pub const MESSAGE_BURST: u32 = 1000;
+    /// `--max-connections-per-ip`.
+    pub const MAX_CONNECTIONS_PER_IP: usize = 1000;
+    /// `--auth-timeout-secs`.
+    pub const AUTH_TIMEOUT_SECS: u64 = 10;
+    /// `--max-loaded-trips`.
+    pub const MAX_LOADED_TRIPS: usize = 10_000;
+}
+
 impl Default for ServerConfig {
     fn default() -> Self {
+        use defaults::*;
         ServerConfig {
-            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
-            data_dir: PathBuf::from("./data"),
+            listen: LISTEN.parse().expect("the default address parses"),
+            data_dir: PathBuf::from(DATA_DIR),
             web_root: None,
-            max_message_bytes: 16 * 1024 * 1024,
-            outbox_frames: 1024,
-            ping_interval: Duration::from_secs(15),
-            dead_after: Duration::from_secs(45),
-            awareness_timeout: Duration::from_secs(30),
-            unload_after: Duration::from_secs(30),
-            sweep_interval: Duration::from_secs(2),
-            compact_after_updates: 10_000,
-            flush_interval: Duration::from_millis(100),
-            max_body_bytes: 16 * 1024 * 1024,
-            max_doc_bytes: 64 * 1024 * 1024,
-            messages_per_second: 200,
-            message_burst: 1000,
-            max_connections_per_ip: 1000,
-            auth_timeout: Duration::from_secs(10),
-            max_loaded_trips: 10_000,
+            max_message_bytes: MAX_MESSAGE_BYTES,
+            outbox_frames: OUTBOX_FRAMES,
+            ping_interval: Duration::from_secs(PING_SECS),
+            dead_after: Duration::from_secs(DEAD_AFTER_SECS),
+            awareness_timeout: Duration::from_secs(AWARENESS_TIMEOUT_SECS),
+            unload_after: Duration::from_secs(UNLOAD_AFTER_SECS),
+            sweep_interval: Duration::from_millis(SWEEP_INTERVAL_MS),
+            compact_after_updates: COMPACT_AFTER_UPDATES,
+            flush_interval: Duration::from_millis(FLUSH_INTERVAL_MS),
+            max_body_bytes: MAX_BODY_BYTES,
+            max_doc_bytes: MAX_DOC_BYTES,
+            messages_per_second: MESSAGES_PER_SECOND,
+            message_burst: MESSAGE_BURST,
+            max_connections_per_ip: MAX_CONNECTIONS_PER_IP,
+            auth_timeout: Duration::from_secs(AUTH_TIMEOUT_SECS),
+            max_loaded_trips: MAX_LOADED_TRIPS,
             encryption_keys: None,
             assistant: true,
         }
+    }
+}
+
+impl ServerConfig {
+    /// The settings with the values that cannot work raised to the least that can: at least
+    /// one second to authenticate, between pings and before a silent connection is dead; at
+    /// least one queued frame, one loaded trip, one update before a compaction and one
+    /// millisecond between flushes.
+    pub fn checked(mut self) -> ServerConfig {
+        let second = Duration::from_secs(1);
+        self.auth_timeout = self.auth_timeout.max(second);
+        self.ping_interval = self.ping_interval.max(second);
+        self.dead_after = self.dead_after.max(second);
+        self.outbox_frames = self.outbox_frames.max(1);
+        self.max_loaded_trips = self.max_loaded_trips.max(1);
+        self.compact_after_updates = self.compact_after_updates.max(1);
+        self.flush_interval = self.flush_interval.max(Duration::from_millis(1));
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_that_cannot_work_are_raised_and_the_rest_kept() {
+        let config = ServerConfig {
+            auth_timeout: Duration::ZERO,
+            outbox_frames: 0,
+            max_loaded_trips: 0,
+            compact_after_updates: 0,
+            flush_interval: Duration::ZERO,
+            unload_after: Duration::ZERO,
+            ..ServerConfig::default()
+        }
+        .checked();
+        assert_eq!(config.auth_timeout, Duration::from_secs(1));
+        assert_eq!(config.outbox_frames, 1);
+        assert_eq!(config.max_loaded_trips, 1);
+        assert_eq!(config.compact_after_updates, 1);
+        assert_eq!(config.flush_interval, Duration::from_millis(1));
+        assert_eq!(
+            config.unload_after,
+            Duration::ZERO,
+            "unloading at once is allowed"
+        );
+        let defaults = ServerConfig::default();
+        assert_eq!(
+            defaults.clone().checked().ping_interval,
+            defaults.ping_interval
+        );
     }
 }

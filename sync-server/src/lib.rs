@@ -1,31 +1,32 @@
-//! Caravan's relay: y-protocols over WebSocket, rooms, persistence, HTTP API and metrics.
+//! Caravan's server: y-protocols over WebSocket, the life of each trip's document, the HTTP
+//! API, persistence, rights and metrics.
 //!
-//! | module | holds |
-//! | --- | --- |
-//! | [`auth`] | tokens (JWT), roles, the admin key: who may do what |
-//! | [`protocol`] | the per-connection y-protocols state machine, free of I/O |
-//! | [`room`] | rooms (a loaded trip and its connections) and their registry |
-//! | [`events`] | the trip event feed (opened, changed, closed) at `/api/events` |
-//! | [`durability`] | group commit of the store's writes, for the "saved" acknowledgement |
-//! | [`ws`] | the `/sync/{tripId}` WebSocket endpoint |
-//! | [`api`] | the HTTP API of binary updates, health and metrics endpoints |
-//! | [`trips_api`] | trips as JSON: read, create, the sample trip |
-//! | [`tokens_api`] | `POST /api/tokens`: tokens minted for an app's backend |
-//! | [`app`] | the router and the serve loop |
-//! | [`limits`] | connections per IP, messages per second |
-//! | [`config`], [`metrics`] | settings and Prometheus metrics |
+//! Imports run one way, from the top of this table down; no module imports one above it.
+//!
+//! | layer | module | holds |
+//! | --- | --- | --- |
+//! | process | [`server`] | start, the router, the assistant in-process, the ordered stop |
+//! | | [`maintenance`], [`panic_log`] | the offline commands; panics into the log |
+//! | handlers | [`http`] | the REST API, one file per resource; `ApiError` and its conversions |
+//! | | [`ws`] | the WebSocket endpoint: admission, session, reader, writer |
+//! | state | [`state`] | what handlers share: rooms, auth, per-IP slots, the stop signal |
+//! | | [`auth`], [`limits`] | who may do what; connections per IP, messages per second |
+//! | a document's life | [`document`] | load, join, change, store, compact, unload, delete, shutdown |
+//! | below | [`protocol`] | the per-connection y-protocols state machine, free of I/O |
+//! | | [`config`], [`metrics`] | settings and their defaults; Prometheus metrics |
+//!
+//! `persistence` (the store), `doc_model` (the trip document) and `caravan_wire` (what the
+//! server and its clients share on the wire) are crates of their own.
 
-pub mod api;
-pub mod app;
 pub mod auth;
 pub mod config;
-pub mod durability;
-pub mod events;
-pub mod http_error;
+pub mod document;
+pub mod http;
 pub mod limits;
+pub mod maintenance;
 pub mod metrics;
+pub mod panic_log;
 pub mod protocol;
-pub mod room;
-pub mod tokens_api;
-pub mod trips_api;
+pub mod server;
+pub mod state;
 pub mod ws;

@@ -1,4 +1,5 @@
-//! `caravan`: the Caravan server and its maintenance commands.
+//! `caravan`: the Caravan server and its maintenance commands. This file only reads the
+//! command line and calls the library (`server::serve`, `maintenance`).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -6,10 +7,11 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
-use persistence::{DocStore, Keyring, SledStore, TripId};
-use sync_server::auth::{Auth, Claims, TokenKeys};
-use sync_server::config::ServerConfig;
-use sync_server::metrics::Metrics;
+use persistence::Keyring;
+use sync_server::auth::{Auth, TokenKeys};
+use sync_server::config::{defaults, ServerConfig};
+use sync_server::maintenance::{self, StoreLocation, TokenOrder};
+use sync_server::server;
 
 #[derive(Parser)]
 #[command(
@@ -97,7 +99,7 @@ enum Command {
 #[derive(Args)]
 struct StoreArgs {
     /// Data directory (the sled database).
-    #[arg(long, env = "CARAVAN_DATA", default_value = "./data")]
+    #[arg(long, env = "CARAVAN_DATA", default_value = defaults::DATA_DIR)]
     data: PathBuf,
     /// Encryption keys `id:base64key[,id:base64key...]`, the current one first; older ones
     /// are kept to read what they encrypted. Make a key with `openssl rand -base64 32`.
@@ -115,16 +117,18 @@ impl StoreArgs {
             .map_err(Into::into)
     }
 
-    fn open(&self) -> anyhow::Result<SledStore> {
-        SledStore::open_with_keys(&self.data, self.keyring()?)
-            .with_context(|| format!("opening {} (stop the server first)", self.data.display()))
+    fn location(&self) -> anyhow::Result<StoreLocation<'_>> {
+        Ok(StoreLocation {
+            data: &self.data,
+            keys: self.keyring()?,
+        })
     }
 }
 
 #[derive(Args)]
 struct ServeArgs {
     /// Address to listen on.
-    #[arg(long, env = "CARAVAN_LISTEN", default_value = "127.0.0.1:8080")]
+    #[arg(long, env = "CARAVAN_LISTEN", default_value = defaults::LISTEN)]
     listen: SocketAddr,
     #[command(flatten)]
     store: StoreArgs,
@@ -142,46 +146,46 @@ struct ServeArgs {
     #[arg(long, env = "CARAVAN_REQUIRE_AUTH")]
     require_auth: bool,
     /// Largest REST request body, in bytes.
-    #[arg(long, env = "CARAVAN_MAX_BODY_BYTES", default_value_t = 16 * 1024 * 1024)]
+    #[arg(long, env = "CARAVAN_MAX_BODY_BYTES", default_value_t = defaults::MAX_BODY_BYTES)]
     max_body_bytes: usize,
     /// Largest trip, in stored bytes; updates past it are refused.
-    #[arg(long, env = "CARAVAN_MAX_DOC_BYTES", default_value_t = 64 * 1024 * 1024)]
+    #[arg(long, env = "CARAVAN_MAX_DOC_BYTES", default_value_t = defaults::MAX_DOC_BYTES)]
     max_doc_bytes: usize,
     /// Messages per second one connection may send, sustained (0: no limit).
-    #[arg(long, env = "CARAVAN_MESSAGES_PER_SECOND", default_value_t = 200)]
+    #[arg(long, env = "CARAVAN_MESSAGES_PER_SECOND", default_value_t = defaults::MESSAGES_PER_SECOND)]
     messages_per_second: u32,
     /// Messages one connection may send in a burst.
-    #[arg(long, env = "CARAVAN_MESSAGE_BURST", default_value_t = 1000)]
+    #[arg(long, env = "CARAVAN_MESSAGE_BURST", default_value_t = defaults::MESSAGE_BURST)]
     message_burst: u32,
     /// Open WebSocket connections per client IP address (0: no limit).
-    #[arg(long, env = "CARAVAN_MAX_CONNECTIONS_PER_IP", default_value_t = 1000)]
+    #[arg(long, env = "CARAVAN_MAX_CONNECTIONS_PER_IP", default_value_t = defaults::MAX_CONNECTIONS_PER_IP)]
     max_connections_per_ip: usize,
     /// Seconds a connection without a token in its URL has to send its token message.
-    #[arg(long, env = "CARAVAN_AUTH_TIMEOUT_SECS", default_value_t = 10)]
+    #[arg(long, env = "CARAVAN_AUTH_TIMEOUT_SECS", default_value_t = defaults::AUTH_TIMEOUT_SECS)]
     auth_timeout_secs: u64,
     /// Do not run the assistant inside the server (run `caravan assistant` elsewhere, or none).
     #[arg(long, env = "CARAVAN_NO_ASSISTANT")]
     no_assistant: bool,
     /// Trips loaded in memory at once (idle ones are evicted first).
-    #[arg(long, env = "CARAVAN_MAX_LOADED_TRIPS", default_value_t = 10_000)]
+    #[arg(long, env = "CARAVAN_MAX_LOADED_TRIPS", default_value_t = defaults::MAX_LOADED_TRIPS)]
     max_loaded_trips: usize,
     /// Largest WebSocket message or REST update accepted, in bytes.
-    #[arg(long, env = "CARAVAN_MAX_MESSAGE_BYTES", default_value_t = 16 * 1024 * 1024)]
+    #[arg(long, env = "CARAVAN_MAX_MESSAGE_BYTES", default_value_t = defaults::MAX_MESSAGE_BYTES)]
     max_message_bytes: usize,
     /// Frames queued for one connection before it counts as too slow and is closed.
-    #[arg(long, env = "CARAVAN_OUTBOX_FRAMES", default_value_t = 1024)]
+    #[arg(long, env = "CARAVAN_OUTBOX_FRAMES", default_value_t = defaults::OUTBOX_FRAMES)]
     outbox_frames: usize,
     /// Seconds without any connection after which a trip is unloaded from memory.
-    #[arg(long, env = "CARAVAN_UNLOAD_AFTER_SECS", default_value_t = 30)]
+    #[arg(long, env = "CARAVAN_UNLOAD_AFTER_SECS", default_value_t = defaults::UNLOAD_AFTER_SECS)]
     unload_after_secs: u64,
     /// Seconds between keep-alive pings.
-    #[arg(long, env = "CARAVAN_PING_SECS", default_value_t = 15)]
+    #[arg(long, env = "CARAVAN_PING_SECS", default_value_t = defaults::PING_SECS)]
     ping_secs: u64,
     /// Seconds of silence (not even a pong) after which a connection is dropped.
-    #[arg(long, env = "CARAVAN_DEAD_AFTER_SECS", default_value_t = 45)]
+    #[arg(long, env = "CARAVAN_DEAD_AFTER_SECS", default_value_t = defaults::DEAD_AFTER_SECS)]
     dead_after_secs: u64,
     /// Seconds after which an awareness state that was not renewed is removed.
-    #[arg(long, env = "CARAVAN_AWARENESS_TIMEOUT_SECS", default_value_t = 30)]
+    #[arg(long, env = "CARAVAN_AWARENESS_TIMEOUT_SECS", default_value_t = defaults::AWARENESS_TIMEOUT_SECS)]
     awareness_timeout_secs: u64,
     /// Directory of the family app's built files, served at `/` (default: clients/web/dist/app
     /// when it exists; `make run` builds it).
@@ -189,10 +193,10 @@ struct ServeArgs {
     web_root: Option<std::path::PathBuf>,
     /// Updates in a trip's log that trigger its compaction (10,000 measured best: see
     /// docs/benchmarks.md).
-    #[arg(long, env = "CARAVAN_COMPACT_AFTER_UPDATES", default_value_t = 10_000)]
+    #[arg(long, env = "CARAVAN_COMPACT_AFTER_UPDATES", default_value_t = defaults::COMPACT_AFTER_UPDATES)]
     compact_after_updates: usize,
     /// Longest wait, in milliseconds, before an update nobody asked about is flushed to disk.
-    #[arg(long, env = "CARAVAN_FLUSH_INTERVAL_MS", default_value_t = 100)]
+    #[arg(long, env = "CARAVAN_FLUSH_INTERVAL_MS", default_value_t = defaults::FLUSH_INTERVAL_MS)]
     flush_interval_ms: u64,
 }
 
@@ -219,12 +223,12 @@ impl ServeArgs {
     }
 
     fn into_config(self) -> anyhow::Result<ServerConfig> {
-        Ok(ServerConfig {
+        let config = ServerConfig {
             listen: self.listen,
             encryption_keys: self.store.keyring()?,
             data_dir: self.store.data,
             web_root: self.web_root.or_else(|| {
-                let built = std::path::PathBuf::from("clients/web/dist/app");
+                let built = PathBuf::from(defaults::BUILT_WEB_APP);
                 built.join("index.html").exists().then_some(built)
             }),
             max_body_bytes: self.max_body_bytes,
@@ -232,19 +236,20 @@ impl ServeArgs {
             messages_per_second: self.messages_per_second,
             message_burst: self.message_burst,
             max_connections_per_ip: self.max_connections_per_ip,
-            auth_timeout: Duration::from_secs(self.auth_timeout_secs.max(1)),
-            max_loaded_trips: self.max_loaded_trips.max(1),
+            auth_timeout: Duration::from_secs(self.auth_timeout_secs),
+            max_loaded_trips: self.max_loaded_trips,
             assistant: !self.no_assistant,
             max_message_bytes: self.max_message_bytes,
-            outbox_frames: self.outbox_frames.max(1),
-            ping_interval: Duration::from_secs(self.ping_secs.max(1)),
-            dead_after: Duration::from_secs(self.dead_after_secs.max(1)),
+            outbox_frames: self.outbox_frames,
+            ping_interval: Duration::from_secs(self.ping_secs),
+            dead_after: Duration::from_secs(self.dead_after_secs),
             awareness_timeout: Duration::from_secs(self.awareness_timeout_secs),
             unload_after: Duration::from_secs(self.unload_after_secs),
-            compact_after_updates: self.compact_after_updates.max(1),
-            flush_interval: Duration::from_millis(self.flush_interval_ms.max(1)),
+            compact_after_updates: self.compact_after_updates,
+            flush_interval: Duration::from_millis(self.flush_interval_ms),
             ..ServerConfig::default()
-        })
+        };
+        Ok(config.checked())
     }
 }
 
@@ -256,7 +261,7 @@ fn main() -> anyhow::Result<()> {
         )
         .with_target(false)
         .init();
-    install_panic_hook();
+    sync_server::panic_log::install();
     let cli = Cli::parse();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -265,7 +270,7 @@ fn main() -> anyhow::Result<()> {
         Command::Serve(args) => {
             let auth = args.auth()?;
             let config = args.into_config()?;
-            runtime.block_on(sync_server::app::serve(config, auth))
+            runtime.block_on(server::serve(config, auth))
         }
         Command::Token {
             jwt_secret,
@@ -274,146 +279,24 @@ fn main() -> anyhow::Result<()> {
             sub,
             family,
             ttl,
-        } => {
-            let ttl = sync_server::tokens_api::parse_ttl(Some(&serde_json::Value::String(ttl)))
-                .map_err(anyhow::Error::msg)?;
-            if trip != "*" {
-                TripId::parse(&trip)?;
-            }
-            let keys =
-                TokenKeys::new(Some(jwt_secret.as_bytes()), None)?.expect("a secret was given");
-            let claims = Claims {
-                sub,
+        } => maintenance::token(
+            &jwt_secret,
+            TokenOrder {
                 trip,
                 role,
+                sub,
                 family,
-                exp: persistence::now_ms() / 1000 + ttl,
-                nbf: None,
-            };
-            println!("{}", keys.mint(&claims)?);
-            Ok(())
+                ttl,
+            },
+        ),
+        Command::Assistant { server, token } => {
+            runtime.block_on(server::assistant::run_standalone(server, token))
         }
-        Command::Assistant { server, token } => runtime.block_on(async move {
-            let stop = tokio_util::sync::CancellationToken::new();
-            let mut config = ai_bridge::AssistantConfig::new(server.clone(), token);
-            config.model = ai_bridge::model::ModelSettings::from_env().map(|settings| {
-                std::sync::Arc::new(ai_bridge::model::ModelPlanner::new(
-                    settings,
-                    config.metrics.clone(),
-                ))
-            });
-            let running = tokio::spawn(ai_bridge::supervise(config, stop.clone()));
-            tracing::info!(%server, "the assistant follows the server's trips");
-            let _ = tokio::signal::ctrl_c().await;
-            stop.cancel();
-            let _ = running.await;
-            Ok(())
-        }),
-        Command::Rekey { store } => {
-            let rewritten = store.open()?.rekey()?;
-            println!("re-encrypted {rewritten} records");
-            Ok(())
+        Command::Rekey { store } => maintenance::rekey(store.location()?),
+        Command::Compact { store } => maintenance::compact(store.location()?),
+        Command::Export { store, trip, out } => {
+            maintenance::export(store.location()?, &trip, out.as_deref())
         }
-        Command::Compact { store } => {
-            let store = store.open()?;
-            for trip in store.list()? {
-                let report = store.compact(&trip.id)?;
-                println!(
-                    "{}: folded {} updates, {} -> {} bytes",
-                    trip.id, report.folded, report.bytes_before, report.bytes_after
-                );
-            }
-            store.flush()?;
-            Ok(())
-        }
-        Command::Export { store, trip, out } => export(&store, &trip, out.as_deref()),
-        Command::Import { store, file, id } => import(&store, &file, id),
+        Command::Import { store, file, id } => maintenance::import(store.location()?, &file, id),
     }
-}
-
-fn export(store: &StoreArgs, trip: &str, out: Option<&std::path::Path>) -> anyhow::Result<()> {
-    let trip = TripId::parse(trip)?;
-    let store = store.open()?;
-    let doc = sync_server::room::load_doc(&store, &trip, &Metrics::new())?.doc;
-    let read = doc_model::read_trip(&doc);
-    let view = read
-        .trip
-        .with_context(|| format!("there is no trip {trip}"))?;
-    for skipped in &read.skipped {
-        eprintln!("skipped {}: {}", skipped.path, skipped.reason);
-    }
-    let json = serde_json::to_string_pretty(&view)?;
-    match out {
-        Some(path) => std::fs::write(path, json + "\n")
-            .with_context(|| format!("writing {}", path.display()))?,
-        None => println!("{json}"),
-    }
-    Ok(())
-}
-
-fn import(store: &StoreArgs, file: &std::path::Path, id: Option<String>) -> anyhow::Result<()> {
-    let text = if file == std::path::Path::new("-") {
-        std::io::read_to_string(std::io::stdin())?
-    } else {
-        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?
-    };
-    let trip: doc_model::Trip = serde_json::from_str(&text).context("the file is not a trip")?;
-    let update = sync_server::trips_api::encode_trip(&trip).map_err(|problems| {
-        let lines: Vec<String> = problems
-            .iter()
-            .map(|p| format!("  {}: {}", p.path, p.error))
-            .collect();
-        anyhow::anyhow!("the trip is not valid:\n{}", lines.join("\n"))
-    })?;
-    let id = TripId::parse(&id.unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string()))?;
-    let store = store.open()?;
-    if store.load(&id)?.is_some() {
-        anyhow::bail!("a trip {id} exists already");
-    }
-    let meta = persistence::UpdateMeta {
-        at_ms: persistence::now_ms(),
-        origin: Some("cli:import".into()),
-    };
-    store.append(&id, &update, &meta)?;
-    store.flush()?;
-    println!("{id}");
-    Ok(())
-}
-
-/// Panics caught inside yrs (hostile updates) would each print a message and a backtrace
-/// hint to stderr: a client could flood the log. Report them through tracing instead, at
-/// most a few per minute, and say how many were left out.
-fn install_panic_hook() {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    use std::sync::Mutex;
-    static WINDOW: Mutex<(u64, u64)> = Mutex::new((0, 0));
-    static SUPPRESSED: AtomicU64 = AtomicU64::new(0);
-    const PER_MINUTE: u64 = 5;
-    std::panic::set_hook(Box::new(|info| {
-        let minute = persistence::now_ms() / 60_000;
-        let mut window = WINDOW.lock().unwrap_or_else(|p| p.into_inner());
-        if window.0 != minute {
-            let left_out = SUPPRESSED.swap(0, Ordering::Relaxed);
-            if left_out > 0 {
-                tracing::error!(left_out, "panics left out of the log in the last minute");
-            }
-            *window = (minute, 0);
-        }
-        window.1 += 1;
-        if window.1 <= PER_MINUTE {
-            let location = info
-                .location()
-                .map(|l| format!("{}:{}", l.file(), l.line()))
-                .unwrap_or_default();
-            let message = info
-                .payload()
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| info.payload().downcast_ref::<String>().cloned())
-                .unwrap_or_default();
-            tracing::error!(%location, %message, "panic (caught unless the process stops)");
-        } else {
-            SUPPRESSED.fetch_add(1, Ordering::Relaxed);
-        }
-    }));
 }

@@ -374,7 +374,7 @@ async fn a_token_can_come_in_the_first_message_in_time() {
     );
     // In time, as the first message: the sync starts.
     let mut socket = raw_socket(&server, "m").await;
-    let auth = sync_server::protocol::messages::auth_token(&hs256("m", "viewer", "first"));
+    let auth = caravan_wire::messages::auth_token(&hs256("m", "viewer", "first"));
     socket.send(Message::Binary(auth.into())).await.unwrap();
     let first = tokio::time::timeout(Duration::from_secs(5), socket.next())
         .await
@@ -399,7 +399,7 @@ async fn a_token_can_come_in_the_first_message_in_time() {
         .unwrap();
     assert_eq!(close_of(&mut eager).await.0, 4401);
     let mut wrong = raw_socket(&server, "m").await;
-    let other = sync_server::protocol::messages::auth_token(&hs256("elsewhere", "owner", "x"));
+    let other = caravan_wire::messages::auth_token(&hs256("elsewhere", "owner", "x"));
     wrong.send(Message::Binary(other.into())).await.unwrap();
     assert_eq!(close_of(&mut wrong).await.0, 4403);
     assert!(

@@ -1,53 +1,19 @@
 //! Group commit: a waiter is answered only after a flush that covers its append, and many
 //! appends share one flush.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use persistence::{
-    Compaction, DocStore, SledStore, StoreError, StoredDoc, TripId, TripSummary, UpdateMeta,
-};
-use sync_server::durability::GroupCommit;
+use persistence::{DocStore, MemoryStore, TripId, UpdateMeta};
+use sync_server::document::GroupCommit;
 use sync_server::metrics::Metrics;
 use tokio_util::sync::CancellationToken;
 
-/// A sled store that counts flushes and makes each one slow, like a disk.
-struct SlowFlushes {
-    inner: SledStore,
-    flushes: AtomicUsize,
-}
-
-impl DocStore for SlowFlushes {
-    fn load(&self, trip: &TripId) -> Result<Option<StoredDoc>, StoreError> {
-        self.inner.load(trip)
-    }
-    fn append(&self, trip: &TripId, update: &[u8], meta: &UpdateMeta) -> Result<(), StoreError> {
-        self.inner.append(trip, update, meta)
-    }
-    fn compact(&self, trip: &TripId) -> Result<Compaction, StoreError> {
-        self.inner.compact(trip)
-    }
-    fn flush(&self) -> Result<(), StoreError> {
-        std::thread::sleep(Duration::from_millis(20));
-        self.flushes.fetch_add(1, Ordering::SeqCst);
-        self.inner.flush()
-    }
-    fn delete(&self, trip: &TripId) -> Result<bool, StoreError> {
-        self.inner.delete(trip)
-    }
-    fn list(&self) -> Result<Vec<TripSummary>, StoreError> {
-        self.inner.list()
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn many_waiters_share_few_flushes_and_none_is_answered_early() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(SlowFlushes {
-        inner: SledStore::open(dir.path()).unwrap(),
-        flushes: AtomicUsize::new(0),
-    });
+    // Each flush is slow, like a disk's.
+    let store =
+        Arc::new(MemoryStore::new().before_flush(|| std::thread::sleep(Duration::from_millis(20))));
     let commit = Arc::new(GroupCommit::new(store.clone(), Arc::new(Metrics::new())));
     let stop = CancellationToken::new();
     // A long interval: only waiters trigger flushes in this test.
@@ -60,13 +26,13 @@ async fn many_waiters_share_few_flushes_and_none_is_answered_early() {
             .append(&trip, &[0, 0], &UpdateMeta::default())
             .unwrap();
         let ticket = commit.ticket();
-        let flushes_at_append = store.flushes.load(Ordering::SeqCst);
+        let flushes_at_append = store.flushes();
         let commit = commit.clone();
         let store = store.clone();
         waiters.push(tokio::spawn(async move {
             commit.wait(ticket).await;
             // A flush that started after the append has finished.
-            assert!(store.flushes.load(Ordering::SeqCst) > flushes_at_append);
+            assert!(store.flushes() > flushes_at_append);
         }));
         if i % 50 == 0 {
             tokio::time::sleep(Duration::from_millis(5)).await;
@@ -75,7 +41,7 @@ async fn many_waiters_share_few_flushes_and_none_is_answered_early() {
     for waiter in waiters {
         waiter.await.unwrap();
     }
-    let flushes = store.flushes.load(Ordering::SeqCst);
+    let flushes = store.flushes();
     assert!(flushes >= 1);
     assert!(
         flushes <= 40,
@@ -84,7 +50,7 @@ async fn many_waiters_share_few_flushes_and_none_is_answered_early() {
 
     // Nothing new: waiting on an old ticket returns at once, with no flush.
     commit.wait(1).await;
-    assert_eq!(store.flushes.load(Ordering::SeqCst), flushes);
+    assert_eq!(store.flushes(), flushes);
     stop.cancel();
     flusher.await.unwrap();
 }

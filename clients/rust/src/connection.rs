@@ -3,11 +3,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use caravan_wire::{close, messages};
 use futures_util::{SinkExt, StreamExt};
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
-use yrs::encoding::read::{Cursor, Read};
-use yrs::encoding::write::Write;
 use yrs::sync::protocol::MessageReader;
 use yrs::sync::{Message, SyncMessage};
 use yrs::updates::decoder::{Decode, DecoderV1};
@@ -16,8 +15,6 @@ use yrs::{Doc, Origin, ReadTxn, Transact, Update};
 
 use crate::{ClientConfig, Command, Refusal, Shared, Status};
 
-/// Caravan's "saved" message type (see `docs/protocol.md`).
-const MSG_SAVED: u8 = 102;
 /// Origin of transactions applying what the server sent, so they are not sent back.
 const REMOTE: &str = "caravan-client:remote";
 const OBSERVER: &str = "caravan-client";
@@ -148,9 +145,7 @@ fn frame(message: Message) -> WsMessage {
 }
 
 fn saved_question(n: u64) -> WsMessage {
-    let mut body = Vec::new();
-    body.write_var(n);
-    frame(Message::Custom(MSG_SAVED, body))
+    WsMessage::Binary(messages::saved(n).into())
 }
 
 fn awareness_frame(shared: &Shared) -> Option<WsMessage> {
@@ -206,7 +201,7 @@ where
                             }));
                             // 4400-4499 mirror HTTP 4xx: reconnecting cannot fix them (the
                             // convention y-websocket follows too).
-                            if (4400..4500).contains(&code) {
+                            if close::is_refusal(code) {
                                 return Ended::Closed;
                             }
                         }
@@ -245,8 +240,8 @@ where
                             shared.refusals.send_replace(Some(Refusal::PermissionDenied(reason)));
                         }
                         Message::Auth(None) => {}
-                        Message::Custom(MSG_SAVED, body) => {
-                            if let Ok(n) = Cursor::new(&body).read_var::<u64>() {
+                        Message::Custom(messages::MSG_SAVED, body) => {
+                            if let Some(n) = messages::read_saved(&body) {
                                 shared.saved.send_if_modified(|s| {
                                     let moved = n > *s;
                                     *s = (*s).max(n);

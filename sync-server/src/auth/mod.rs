@@ -9,18 +9,16 @@
 //! and admin routes are open unless an admin key is set.
 
 mod claims;
+pub mod lifetime;
 mod tokens;
 
 pub use claims::{Claims, Role};
 pub use tokens::{mint_hs256, TokenError, TokenKeys, MIN_SECRET_BYTES};
 
-use axum::extract::{FromRequestParts, Query};
-use axum::http::request::Parts;
-use axum::http::{header, StatusCode};
+use axum::http::StatusCode;
+use caravan_wire::close;
 use persistence::TripId;
-use serde::Deserialize;
 
-use crate::http_error::ApiError;
 use crate::metrics::Metrics;
 
 /// What a request wants to do.
@@ -95,40 +93,12 @@ impl Access {
 }
 
 /// The credentials a request carries: a bearer header, or the `token` query parameter
-/// (browsers cannot set headers on a WebSocket). Never rejects; an absent token is `None`.
+/// (browsers cannot set headers on a WebSocket); `http::credentials` reads them from a
+/// request. An absent token is `None`.
 #[derive(Clone, Debug, Default)]
 pub struct Credentials {
     /// The token or admin key, as given.
     pub token: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct TokenParam {
-    token: Option<String>,
-}
-
-impl<S: Send + Sync> FromRequestParts<S> for Credentials {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let bearer = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            })
-            .map(|t| t.trim().to_owned());
-        let token = bearer.or_else(|| {
-            Query::<TokenParam>::try_from_uri(&parts.uri)
-                .ok()
-                .and_then(|q| q.0.token)
-        });
-        Ok(Credentials {
-            token: token.filter(|t| !t.is_empty()),
-        })
-    }
 }
 
 /// A refused request: the status, the metric label, and the message the client gets.
@@ -162,16 +132,10 @@ impl Refusal {
     /// The WebSocket close code for this refusal (after an upgrade): 4401 or 4403.
     pub fn close_code(&self) -> u16 {
         if self.status == StatusCode::UNAUTHORIZED {
-            4401
+            close::UNAUTHENTICATED
         } else {
-            4403
+            close::FORBIDDEN
         }
-    }
-}
-
-impl From<Refusal> for ApiError {
-    fn from(r: Refusal) -> ApiError {
-        ApiError::with_status(r.status, r.message)
     }
 }
 

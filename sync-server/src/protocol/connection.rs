@@ -63,7 +63,7 @@ impl RoomDoc {
     }
 
     /// Refuses an update of `len` bytes that would take the trip past its size limit.
-    pub fn admit(&self, len: usize) -> Result<(), ProtocolError> {
+    fn admit(&self, len: usize) -> Result<(), ProtocolError> {
         if self.stored_bytes.saturating_add(len) > self.max_bytes {
             return Err(ProtocolError::DocumentTooLarge {
                 limit: self.max_bytes,
@@ -73,7 +73,7 @@ impl RoomDoc {
     }
 
     /// Counts an update of `len` bytes that was stored.
-    pub fn record_stored(&mut self, len: usize) {
+    fn record_stored(&mut self, len: usize) {
         self.stored_bytes = self.stored_bytes.saturating_add(len);
     }
 
@@ -102,7 +102,7 @@ impl RoomDoc {
 
     /// Integrates an update. A failure leaves the document suspect (see
     /// [`ProtocolError::needs_reload`]); a panic inside yrs is caught and reported as one.
-    pub fn apply(&mut self, update: Update) -> Result<(), ProtocolError> {
+    fn apply(&mut self, update: Update) -> Result<(), ProtocolError> {
         let doc = self.awareness.doc();
         let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
             let mut txn = doc.transact_mut();
@@ -115,6 +115,27 @@ impl RoomDoc {
                 "the update is inconsistent".into(),
             )),
         }
+    }
+
+    /// **The** way an update enters a trip, whoever sent it (a connection's sync message, the
+    /// REST API, the assistant): checked against the size limit, applied, counted as stored,
+    /// then handed on to be persisted and relayed, in that order. `raw` is `update` as sent
+    /// (lib0 v1), which is what is stored and relayed. An empty update does nothing.
+    pub fn integrate(
+        &mut self,
+        update: Update,
+        raw: &[u8],
+        effects: &mut Vec<Effect>,
+    ) -> Result<(), ProtocolError> {
+        if update.is_empty() {
+            return Ok(());
+        }
+        self.admit(raw.len())?;
+        self.apply(update)?;
+        self.record_stored(raw.len());
+        effects.push(Effect::Persist(raw.to_vec()));
+        effects.push(Effect::Broadcast(messages::sync_update(raw)));
+        Ok(())
     }
 
     /// An awareness message with every present client's state, or `None` when nobody is here.
@@ -240,11 +261,7 @@ impl DocConnection {
                         )));
                         continue;
                     }
-                    room.admit(raw.len())?;
-                    room.apply(update)?;
-                    room.record_stored(raw.len());
-                    effects.push(Effect::Persist(raw.to_vec()));
-                    effects.push(Effect::Broadcast(messages::sync_update(raw)));
+                    room.integrate(update, raw, effects)?;
                 }
                 Incoming::Awareness { update, raw } => {
                     if let Some((present, removed)) = room.apply_awareness(update) {

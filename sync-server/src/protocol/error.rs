@@ -1,7 +1,5 @@
+use caravan_wire::close;
 use thiserror::Error;
-
-/// Close code for an update refused because the trip reached its size limit.
-pub const CLOSE_DOCUMENT_TOO_LARGE: u16 = 4413;
 
 /// Why a client's frame was refused. Each ends (only) that client's connection; the
 /// [`ProtocolError::close_code`] and the message become the WebSocket close frame.
@@ -35,15 +33,15 @@ pub enum ProtocolError {
 }
 
 impl ProtocolError {
-    /// The WebSocket close code for this error (RFC 6455 §7.4.1).
+    /// The WebSocket close code for this error (see `caravan_wire::close`).
     pub fn close_code(&self) -> u16 {
         match self {
-            ProtocolError::UnknownMessageType(_) => 1003,
+            ProtocolError::UnknownMessageType(_) => close::UNSUPPORTED_DATA,
             ProtocolError::InvalidUpdate(_)
             | ProtocolError::InvalidAwareness(_)
-            | ProtocolError::ApplyFailed(_) => 1007,
-            ProtocolError::EmptyFrame | ProtocolError::Malformed(_) => 1002,
-            ProtocolError::DocumentTooLarge { .. } => CLOSE_DOCUMENT_TOO_LARGE,
+            | ProtocolError::ApplyFailed(_) => close::INVALID_PAYLOAD,
+            ProtocolError::EmptyFrame | ProtocolError::Malformed(_) => close::PROTOCOL_ERROR,
+            ProtocolError::DocumentTooLarge { .. } => close::TRIP_TOO_LARGE,
         }
     }
 

@@ -2,11 +2,12 @@
 
 use std::sync::OnceLock;
 
-use axum::body::Bytes;
+use bytes::Bytes;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-/// Why and how a connection is closed: a WebSocket close code and a short reason.
+/// Why and how a connection is closed: a WebSocket close code (`caravan_wire::close`) and a
+/// short reason.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CloseReason {
     /// RFC 6455 close code.

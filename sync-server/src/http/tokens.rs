@@ -6,12 +6,10 @@ use axum::Json;
 use persistence::TripId;
 use serde::{Deserialize, Serialize};
 
-use crate::app::AppState;
+use super::error::ApiError;
+use crate::auth::lifetime::parse_ttl;
 use crate::auth::{Action, Claims, Credentials, Role};
-use crate::http_error::ApiError;
-
-/// Longest lifetime a minted token may have.
-pub const MAX_TTL_SECS: u64 = 30 * 24 * 3600;
+use crate::state::AppState;
 
 /// Body of `POST /api/tokens`.
 #[derive(Deserialize)]
@@ -39,27 +37,6 @@ pub struct TokenResponse {
     pub token: String,
     /// Its expiry, seconds since the Unix epoch.
     pub expires_at: u64,
-}
-
-/// Parses a lifetime: seconds as a number, or a humantime duration (`90s`, `15m`, `1h`, `7d`).
-pub fn parse_ttl(value: Option<&serde_json::Value>) -> Result<u64, String> {
-    let secs = match value {
-        None => 3600,
-        Some(serde_json::Value::Number(n)) => n
-            .as_u64()
-            .ok_or_else(|| "ttl must be a positive whole number of seconds".to_string())?,
-        Some(serde_json::Value::String(text)) => humantime::parse_duration(text)
-            .map_err(|e| format!("ttl {text:?} is not a duration: {e}"))?
-            .as_secs(),
-        Some(_) => return Err("ttl must be seconds or a duration such as \"1h\"".into()),
-    };
-    if secs == 0 || secs > MAX_TTL_SECS {
-        return Err(format!(
-            "ttl must be between 1 second and {} days",
-            MAX_TTL_SECS / 86400
-        ));
-    }
-    Ok(secs)
 }
 
 /// `POST /api/tokens` (admin key): `{trip, role, sub, family?, ttl?}` → `{token, expiresAt}`.
@@ -101,22 +78,4 @@ pub async fn mint_token(
         StatusCode::CREATED,
         Json(TokenResponse { token, expires_at }),
     ))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ttls_parse_and_are_bounded() {
-        assert_eq!(parse_ttl(None), Ok(3600));
-        assert_eq!(parse_ttl(Some(&serde_json::json!(90))), Ok(90));
-        assert_eq!(parse_ttl(Some(&serde_json::json!("15m"))), Ok(900));
-        assert_eq!(parse_ttl(Some(&serde_json::json!("2d"))), Ok(172_800));
-        assert!(parse_ttl(Some(&serde_json::json!(0))).is_err());
-        assert!(parse_ttl(Some(&serde_json::json!(-5))).is_err());
-        assert!(parse_ttl(Some(&serde_json::json!("forever"))).is_err());
-        assert!(parse_ttl(Some(&serde_json::json!("400d"))).is_err());
-        assert!(parse_ttl(Some(&serde_json::json!(true))).is_err());
-    }
 }

@@ -1,8 +1,14 @@
-//! Errors of the HTTP API, answered as `{"error": "..."}` with a status code.
+//! Errors of the HTTP API, answered as `{"error": "..."}` with a status code, and every
+//! conversion into one: the layers below (auth, the document's life, the store) know nothing
+//! of HTTP, and each of their errors maps to a status here, once.
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+
+use crate::auth::Refusal;
+use crate::document::{ChangeError, LoadError};
+use crate::protocol::ProtocolError;
 
 /// An HTTP error answer.
 #[derive(Debug)]
@@ -77,6 +83,42 @@ impl IntoResponse for ApiError {
             serde_json::json!({ "error": self.message, "reasons": self.reasons })
         };
         (self.status, Json(body)).into_response()
+    }
+}
+
+impl From<Refusal> for ApiError {
+    fn from(r: Refusal) -> ApiError {
+        ApiError::with_status(r.status, r.message)
+    }
+}
+
+impl From<LoadError> for ApiError {
+    fn from(e: LoadError) -> ApiError {
+        match e {
+            LoadError::Store(e) => e.into(),
+            LoadError::AtCapacity(_) => {
+                ApiError::with_status(StatusCode::SERVICE_UNAVAILABLE, e.to_string())
+            }
+        }
+    }
+}
+
+/// A refused change: too large 413, a bad update 400, the store failing 500, a room that
+/// kept closing 503.
+impl From<ChangeError> for ApiError {
+    fn from(e: ChangeError) -> ApiError {
+        match e {
+            ChangeError::Load(e) => e.into(),
+            ChangeError::Protocol(e @ ProtocolError::DocumentTooLarge { .. }) => {
+                ApiError::with_status(StatusCode::PAYLOAD_TOO_LARGE, e.to_string())
+            }
+            ChangeError::Protocol(e) => ApiError::bad_request(e.to_string()),
+            ChangeError::Storage(e) => e.into(),
+            ChangeError::Closed => ApiError::with_status(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the trip is being unloaded, try again",
+            ),
+        }
     }
 }
 

@@ -1,4 +1,4 @@
-//! **Store**, the compaction part: folding a trip's update log into its snapshot.
+//! **Compact**: folding a trip's update log into its snapshot.
 //!
 //! Compactions run one at a time, on one thread of their own, in the order asked. Under a
 //! steady load every trip reaches its threshold at about the same time; run all at once (as
@@ -8,18 +8,21 @@
 
 use std::collections::HashSet;
 use std::sync::mpsc;
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use persistence::{Compaction, DocStore, TripId};
 
-use super::Room;
 use crate::metrics::Metrics;
 
-/// One trip to compact, and its room (if loaded) to tell how much smaller it became.
+/// Told how a compaction went when it folded something (a loaded room records the trip's new
+/// size with it).
+pub type OnCompacted = Box<dyn FnOnce(&Compaction) + Send>;
+
+/// One trip to compact, and whom to tell.
 struct Job {
     trip: TripId,
-    room: Option<Weak<Room>>,
+    on_done: Option<OnCompacted>,
 }
 
 /// The queue of compactions and the thread that runs them.
@@ -49,8 +52,8 @@ impl Compactor {
                     }));
                     match outcome {
                         Ok(Some(report)) => {
-                            if let Some(room) = job.room.and_then(|r| r.upgrade()) {
-                                room.compacted(report.bytes_before, report.bytes_after);
+                            if let Some(on_done) = job.on_done {
+                                on_done(&report);
                             }
                         }
                         Ok(None) => {}
@@ -70,9 +73,9 @@ impl Compactor {
         }
     }
 
-    /// Queues a compaction of `trip` (unless one is already waiting); `room` is told the
-    /// trip's new size when it is done.
-    pub fn queue(&self, trip: TripId, room: Option<Weak<Room>>) {
+    /// Queues a compaction of `trip` (unless one is already waiting); `on_done` is told how
+    /// it went.
+    pub fn queue(&self, trip: TripId, on_done: Option<OnCompacted>) {
         if !self
             .queued
             .lock()
@@ -82,7 +85,7 @@ impl Compactor {
             return;
         }
         // Fails only when the thread could not start, which was logged.
-        let _ = self.jobs.send(Job { trip, room });
+        let _ = self.jobs.send(Job { trip, on_done });
     }
 }
 
@@ -115,70 +118,46 @@ pub fn compact(store: &dyn DocStore, trip: &TripId, metrics: &Metrics) -> Option
 #[cfg(test)]
 mod tests {
     use super::*;
-    use persistence::{SledStore, StoreError, StoredDoc, TripSummary, UpdateMeta};
+    use persistence::{MemoryStore, UpdateMeta};
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::time::Duration;
 
-    /// A sled store whose compactions are slow, and which records how many ran at once and
-    /// how many ran for each trip.
-    struct Watched {
-        inner: SledStore,
+    /// What the store saw of the compactions: how many ran at once, at most, and which ran.
+    #[derive(Default)]
+    struct Seen {
         running: AtomicUsize,
         most_at_once: AtomicUsize,
         done: Mutex<Vec<TripId>>,
-        /// Compacting this trip panics, as yrs may on a stored update it cannot handle.
-        poison: Option<TripId>,
     }
 
-    fn watched(dir: &std::path::Path, poison: Option<TripId>) -> Arc<Watched> {
-        Arc::new(Watched {
-            inner: SledStore::open(dir).unwrap(),
-            running: AtomicUsize::new(0),
-            most_at_once: AtomicUsize::new(0),
-            done: Mutex::default(),
-            poison,
-        })
-    }
-
-    impl DocStore for Watched {
-        fn load(&self, trip: &TripId) -> Result<Option<StoredDoc>, StoreError> {
-            self.inner.load(trip)
-        }
-        fn append(
-            &self,
-            trip: &TripId,
-            update: &[u8],
-            meta: &UpdateMeta,
-        ) -> Result<(), StoreError> {
-            self.inner.append(trip, update, meta)
-        }
-        fn compact(&self, trip: &TripId) -> Result<Compaction, StoreError> {
-            if self.poison.as_ref() == Some(trip) {
+    /// A store whose compactions are slow and watched; compacting `poison` panics, as yrs
+    /// may on a stored update it cannot handle.
+    fn watched(poison: Option<TripId>) -> (Arc<MemoryStore>, Arc<Seen>) {
+        let seen = Arc::new(Seen::default());
+        let watching = seen.clone();
+        let store = MemoryStore::new().before_compact(move |trip| {
+            if poison.as_ref() == Some(trip) {
                 panic!("a stored update yrs cannot handle");
             }
-            let now = self.running.fetch_add(1, Ordering::SeqCst) + 1;
-            self.most_at_once.fetch_max(now, Ordering::SeqCst);
+            let now = watching.running.fetch_add(1, Ordering::SeqCst) + 1;
+            watching.most_at_once.fetch_max(now, Ordering::SeqCst);
             std::thread::sleep(Duration::from_millis(20));
-            let result = self.inner.compact(trip);
-            self.running.fetch_sub(1, Ordering::SeqCst);
-            self.done.lock().unwrap().push(trip.clone());
-            result
-        }
-        fn flush(&self) -> Result<(), StoreError> {
-            self.inner.flush()
-        }
-        fn delete(&self, trip: &TripId) -> Result<bool, StoreError> {
-            self.inner.delete(trip)
-        }
-        fn list(&self) -> Result<Vec<TripSummary>, StoreError> {
-            self.inner.list()
+            watching.running.fetch_sub(1, Ordering::SeqCst);
+            watching.done.lock().unwrap().push(trip.clone());
+        });
+        (Arc::new(store), seen)
+    }
+
+    fn wait_until(done: impl Fn() -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !done() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
         }
     }
 
     #[test]
     fn compactions_run_one_at_a_time_and_a_waiting_trip_is_queued_once() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = watched(dir.path(), None);
+        let (store, seen) = watched(None);
         let trips: Vec<TripId> = (0..10)
             .map(|i| TripId::parse(&format!("trip-{i}")).unwrap())
             .collect();
@@ -196,14 +175,11 @@ mod tests {
         for _ in 0..5 {
             compactor.queue(trips[9].clone(), None);
         }
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while store.done.lock().unwrap().len() < trips.len() && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        wait_until(|| seen.done.lock().unwrap().len() >= trips.len());
         std::thread::sleep(Duration::from_millis(100));
-        let done = store.done.lock().unwrap().clone();
+        let done = seen.done.lock().unwrap().clone();
         assert_eq!(
-            store.most_at_once.load(Ordering::SeqCst),
+            seen.most_at_once.load(Ordering::SeqCst),
             1,
             "compactions overlapped"
         );
@@ -212,16 +188,15 @@ mod tests {
             // A trip asked for again while its compaction runs is compacted once more, at most.
             assert!((1..=2).contains(&runs), "{trip} compacted {runs} times");
         }
-        let stored = store.inner.load(&trips[0]).unwrap().unwrap();
+        let stored = store.load(&trips[0]).unwrap().unwrap();
         assert!(stored.updates.is_empty() && stored.snapshot.is_some());
     }
 
     #[test]
     fn a_compaction_that_panics_costs_only_itself() {
-        let dir = tempfile::tempdir().unwrap();
         let bad = TripId::parse("bad").unwrap();
         let good = TripId::parse("good").unwrap();
-        let store = watched(dir.path(), Some(bad.clone()));
+        let (store, seen) = watched(Some(bad.clone()));
         for trip in [&bad, &good] {
             store.append(trip, &[0, 0], &UpdateMeta::default()).unwrap();
         }
@@ -229,13 +204,10 @@ mod tests {
         let compactor = Compactor::start(store.clone(), metrics.clone());
         compactor.queue(bad.clone(), None);
         compactor.queue(good.clone(), None);
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while store.done.lock().unwrap().is_empty() && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        assert_eq!(*store.done.lock().unwrap(), vec![good.clone()]);
+        wait_until(|| !seen.done.lock().unwrap().is_empty());
+        assert_eq!(*seen.done.lock().unwrap(), vec![good.clone()]);
         // The bad trip's log is as it was; the good one is compacted.
-        assert_eq!(store.inner.load(&bad).unwrap().unwrap().updates.len(), 1);
-        assert!(store.inner.load(&good).unwrap().unwrap().updates.is_empty());
+        assert_eq!(store.load(&bad).unwrap().unwrap().updates.len(), 1);
+        assert!(store.load(&good).unwrap().unwrap().updates.is_empty());
     }
 }

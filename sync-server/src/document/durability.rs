@@ -1,4 +1,4 @@
-//! Group commit: many appended updates share one flush of the store.
+//! **Store**, the durability part: group commit, many appended updates sharing one flush.
 //!
 //! Every append takes a ticket (a running count). A flush covers every ticket taken before it
 //! started; when it returns, the durable mark moves up to that count and whoever waits for a
@@ -59,6 +59,11 @@ impl GroupCommit {
         if target <= *self.durable.borrow() {
             return Ok(());
         }
+        self.flush_through(target).await
+    }
+
+    /// Flushes the store and marks every ticket up to `target` durable.
+    async fn flush_through(&self, target: u64) -> Result<(), StoreError> {
         let store = self.store.clone();
         let started = Instant::now();
         tokio::task::spawn_blocking(move || store.flush())
@@ -75,7 +80,8 @@ impl GroupCommit {
         Ok(())
     }
 
-    /// The flushing loop; runs until `stop` is cancelled, then flushes once more.
+    /// The flushing loop; runs until `stop` is cancelled. It does not flush on its way out:
+    /// the server's shutdown calls [`GroupCommit::final_flush`] once everything is written.
     pub async fn run(self: Arc<Self>, flush_interval: Duration, stop: CancellationToken) {
         loop {
             tokio::select! {
@@ -89,8 +95,12 @@ impl GroupCommit {
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
         }
-        if let Err(e) = self.flush().await {
-            tracing::error!(error = %e, "final flush failed");
-        }
+    }
+
+    /// Flushes the store whatever the count says (compactions at shutdown write outside of
+    /// it); the last step of a shutdown.
+    pub async fn final_flush(&self) -> Result<(), StoreError> {
+        self.flush_through(self.appended.load(Ordering::Acquire))
+            .await
     }
 }

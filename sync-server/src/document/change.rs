@@ -1,0 +1,148 @@
+//! **Change**: an update from anywhere takes one path into a trip.
+//!
+//! A connection's frames go through its protocol state machine ([`Room::receive`]); an update
+//! from the REST API or a maintenance command comes in whole ([`Room::apply`]). Both end in
+//! `RoomDoc::integrate` (size limit, apply, count) and then in [`Room::carry_out`], which
+//! hands each resulting effect to the moment it belongs to: `store` appends, `relay` sends.
+//! When yrs fails on an update, the document in memory is rebuilt from the store, which never
+//! saw the update.
+
+use std::sync::MutexGuard;
+
+use persistence::StoreError;
+
+use super::load::{load_doc, LoadError};
+use super::origin::Origin;
+use super::relay::TooSlow;
+use super::room::{Room, RoomState};
+use crate::protocol::{self, DocConnection, Effect, ProtocolError};
+
+/// Why a change (or a join) did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum ChangeError {
+    /// The trip could not be loaded.
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    /// The sender broke the protocol, or the update was refused (too large, does not apply).
+    #[error(transparent)]
+    Protocol(#[from] ProtocolError),
+    /// The update could not be stored; nothing after it was relayed.
+    #[error("the update could not be saved: {0}")]
+    Storage(#[from] StoreError),
+    /// The room was unloaded, deleted or shut down: nothing was done; look the trip up again
+    /// (see `Rooms::with_room`).
+    #[error("the trip's room was closed")]
+    Closed,
+}
+
+/// What became of a change that was accepted.
+#[derive(Debug, Default)]
+pub struct Changed {
+    /// Group-commit ticket of the last update stored, if any (see `GroupCommit::wait`).
+    pub persisted: Option<u64>,
+    /// "Saved?" questions to answer once everything sent so far is durable.
+    pub saved_questions: Vec<u64>,
+    /// Updates refused because the connection may only read.
+    pub denied_writes: usize,
+}
+
+impl Room {
+    /// The room's state, locked, unless the room was closed (unloaded, deleted, shut down):
+    /// then nothing may change in it, and the caller looks the trip up again.
+    pub(super) fn lock_open(&self) -> Result<MutexGuard<'_, RoomState>, ChangeError> {
+        let state = self.lock();
+        if state.closed {
+            return Err(ChangeError::Closed);
+        }
+        Ok(state)
+    }
+
+    /// Feeds one binary frame of a connection through its protocol state machine. The
+    /// effects of the messages before a bad one still happen.
+    pub fn receive(
+        &self,
+        origin: &Origin,
+        session: &mut DocConnection,
+        frame: &[u8],
+    ) -> Result<Changed, ChangeError> {
+        let mut state = self.lock_open()?;
+        let mut effects = Vec::with_capacity(2);
+        let outcome = session.handle_frame(&mut state.doc, frame, &mut effects);
+        let carried = self.carry_out(&mut state, origin, &mut effects);
+        if let Err(e) = &outcome {
+            if e.needs_reload() {
+                self.reload(&mut state);
+            }
+        }
+        outcome?;
+        let mut changed = carried?;
+        changed.denied_writes = session.take_denied();
+        Ok(changed)
+    }
+
+    /// Applies a whole update (lib0 v1) that did not come through a connection's state
+    /// machine, stores it and relays it to every connection (but the origin's, if it is one).
+    pub fn apply(&self, update: &[u8], origin: &Origin) -> Result<Changed, ChangeError> {
+        let decoded = protocol::decode_update(update)?;
+        let mut state = self.lock_open()?;
+        let mut effects = Vec::with_capacity(2);
+        if let Err(e) = state.doc.integrate(decoded, update, &mut effects) {
+            if e.needs_reload() {
+                self.reload(&mut state);
+            }
+            return Err(e.into());
+        }
+        Ok(self.carry_out(&mut state, origin, &mut effects)?)
+    }
+
+    /// Carries out the effects of a change from `origin`, in order: each goes to its moment
+    /// (`store` for what is persisted, `relay` for what is sent). Nothing after an update
+    /// that could not be stored is carried out.
+    pub(super) fn carry_out(
+        &self,
+        state: &mut RoomState,
+        origin: &Origin,
+        effects: &mut Vec<Effect>,
+    ) -> Result<Changed, StoreError> {
+        let sender = origin.connection();
+        let mut changed = Changed::default();
+        let mut too_slow = TooSlow::default();
+        let mut outcome = Ok(());
+        for effect in effects.drain(..) {
+            match effect {
+                Effect::Reply(bytes) => self.reply(state, sender, bytes, &mut too_slow),
+                Effect::Broadcast(bytes) => self.broadcast(state, sender, bytes, &mut too_slow),
+                Effect::Persist(update) => match self.persist(state, origin, &update) {
+                    Ok(ticket) => changed.persisted = Some(ticket),
+                    Err(e) => {
+                        outcome = Err(e);
+                        break;
+                    }
+                },
+                Effect::AckWhenSaved(n) => changed.saved_questions.push(n),
+            }
+        }
+        self.drop_too_slow(state, too_slow);
+        if changed.persisted.is_some() {
+            self.stored(state);
+        }
+        outcome.map(|()| changed)
+    }
+
+    /// Replaces the document in memory by what the store holds, after yrs failed on an
+    /// update (which was not stored).
+    fn reload(&self, state: &mut RoomState) {
+        let services = &self.services;
+        services.metrics.error("doc_reloaded");
+        match load_doc(services.store.as_ref(), &self.trip, &services.metrics) {
+            Ok(loaded) => {
+                tracing::warn!(trip = %self.trip, "reloaded the document from the store after a failed update");
+                state.log_len = loaded.log_len;
+                state.doc = loaded.into_room_doc(services.config.max_doc_bytes);
+            }
+            Err(e) => {
+                tracing::error!(trip = %self.trip, error = %e, "could not reload the document")
+            }
+        }
+    }
+}

@@ -1,0 +1,35 @@
+//! **Delete**: every connection of the trip is closed with 4404, the room is forgotten and
+//! the trip erased from the store. Serialised with loads of the same trip (`Rooms::trip_lock`),
+//! so a load that read the store before the delete cannot bring the trip back.
+
+use caravan_wire::close;
+use persistence::{StoreError, TripId};
+
+use super::peer::CloseReason;
+use super::rooms::Rooms;
+
+impl Rooms {
+    /// Closes every connection of `trip`, forgets its room and erases it; false when the
+    /// store had no such trip.
+    pub async fn delete(&self, trip: &TripId) -> Result<bool, StoreError> {
+        let _deleting = self.trip_lock(trip).lock().await;
+        if let Some(room) = self.loaded(trip) {
+            self.forget(&room);
+            self.services().metrics.docs_loaded.dec();
+            let mut state = room.lock();
+            state.closed = true;
+            for peer in state.peers.values() {
+                peer.hangup.hang_up(CloseReason::new(
+                    close::TRIP_DELETED,
+                    "this trip was deleted",
+                ));
+            }
+            state.peers.clear();
+        }
+        let store = self.services().store.clone();
+        let id = trip.clone();
+        tokio::task::spawn_blocking(move || store.delete(&id))
+            .await
+            .expect("delete task does not panic")
+    }
+}

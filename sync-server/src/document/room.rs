@@ -1,0 +1,125 @@
+//! A room: one loaded trip, its document and its connections, under one lock.
+//!
+//! What happens to a room is in the files named for each moment (`join`, `change`, `store`,
+//! `relay`, `unload`, ...); this file holds the room itself and what can be read from it.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::time::Instant;
+
+use persistence::TripId;
+use yrs::Doc;
+
+use super::origin::ConnId;
+use super::peer::Peer;
+use super::services::Services;
+use crate::protocol::RoomDoc;
+
+/// One loaded trip.
+pub struct Room {
+    /// The trip this room holds.
+    pub trip: TripId,
+    /// This room, for background work that reports back to it (compaction).
+    pub(super) me: Weak<Room>,
+    pub(super) services: Arc<Services>,
+    state: Mutex<RoomState>,
+}
+
+/// What the room's lock guards.
+pub(super) struct RoomState {
+    /// The document and everyone's presence.
+    pub doc: RoomDoc,
+    /// The connections in the room.
+    pub peers: HashMap<ConnId, Peer>,
+    /// Set when the room was unloaded or deleted: joiners must look the trip up again.
+    pub closed: bool,
+    /// Updates in the store's log of this trip (not yet compacted).
+    pub log_len: usize,
+    /// When the last connection left.
+    pub idle_since: Option<Instant>,
+    /// Whether `opened` was published and `closed` not yet: people are here.
+    pub people_here: bool,
+}
+
+impl RoomState {
+    /// Connections of people (the assistant apart).
+    pub fn people(&self) -> usize {
+        self.peers.values().filter(|p| !p.is_assistant).count()
+    }
+
+    /// When the room became idle (its last connection left), if it has no connection now.
+    pub fn idle_since(&self) -> Option<Instant> {
+        self.idle_since.filter(|_| self.peers.is_empty())
+    }
+}
+
+impl Room {
+    /// A room over a document just loaded, whose log holds `log_len` updates.
+    pub(super) fn new(
+        trip: TripId,
+        doc: RoomDoc,
+        log_len: usize,
+        services: Arc<Services>,
+    ) -> Arc<Room> {
+        Arc::new_cyclic(|me| Room {
+            trip,
+            me: me.clone(),
+            state: Mutex::new(RoomState {
+                doc,
+                peers: HashMap::new(),
+                closed: false,
+                log_len,
+                idle_since: Some(Instant::now()),
+                people_here: false,
+            }),
+            services,
+        })
+    }
+
+    /// The room's state, locked.
+    pub(super) fn lock(&self) -> MutexGuard<'_, RoomState> {
+        // A panic while holding the lock is caught inside yrs calls; a poisoned lock only means
+        // a bug elsewhere, and the state is still the best we have.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The whole document as one update, or what a peer at state vector `sv` lacks.
+    pub fn encode_state(&self, sv: Option<&yrs::StateVector>) -> Vec<u8> {
+        let state = self.lock();
+        match sv {
+            Some(sv) => state.doc.diff(sv),
+            None => state.doc.encode_state(),
+        }
+    }
+
+    /// Reads the room's document under its lock.
+    pub fn read<R>(&self, f: impl FnOnce(&Doc) -> R) -> R {
+        let state = self.lock();
+        f(state.doc.doc())
+    }
+
+    /// True when the document holds nothing at all.
+    pub fn is_empty(&self) -> bool {
+        self.lock().doc.state_vector().is_empty()
+    }
+
+    /// Connections of people (the assistant apart).
+    pub fn people_count(&self) -> usize {
+        self.lock().people()
+    }
+
+    /// Number of connections in the room.
+    pub fn connection_count(&self) -> usize {
+        self.lock().peers.len()
+    }
+
+    /// Bytes the trip takes in the store, as far as this room knows (for the size limit).
+    pub fn stored_bytes(&self) -> usize {
+        self.lock().doc.stored_bytes()
+    }
+
+    /// A compaction of this trip replaced `before` stored bytes by `after`.
+    pub(super) fn compacted(&self, before: usize, after: usize) {
+        self.lock().doc.record_compaction(before, after);
+    }
+}

@@ -1,0 +1,47 @@
+//! What every room needs from the server, and nothing more: the store, group commit, the
+//! compaction thread, the event feed, metrics and settings.
+
+use std::sync::Arc;
+
+use persistence::{DocStore, TripId};
+
+use super::compaction::{Compactor, OnCompacted};
+use super::durability::GroupCommit;
+use super::events::EventFeed;
+use crate::config::ServerConfig;
+use crate::metrics::Metrics;
+
+/// The server's parts that rooms use, shared by every room.
+pub struct Services {
+    /// The document store.
+    pub store: Arc<dyn DocStore>,
+    /// Group commit of the store's writes.
+    pub commit: Arc<GroupCommit>,
+    /// Metrics.
+    pub metrics: Arc<Metrics>,
+    /// Settings.
+    pub config: ServerConfig,
+    /// Trip events for `/api/events`.
+    pub events: EventFeed,
+    /// Compactions, one at a time.
+    pub compactor: Compactor,
+}
+
+impl Services {
+    /// The services over `store`; starts the compaction thread.
+    pub fn new(config: ServerConfig, store: Arc<dyn DocStore>, metrics: Arc<Metrics>) -> Services {
+        Services {
+            commit: Arc::new(GroupCommit::new(store.clone(), metrics.clone())),
+            compactor: Compactor::start(store.clone(), metrics.clone()),
+            events: EventFeed::default(),
+            store,
+            metrics,
+            config,
+        }
+    }
+
+    /// Queues a compaction of a trip's log (see [`Compactor`]); `on_done` is told how it went.
+    pub fn queue_compaction(&self, trip: TripId, on_done: Option<OnCompacted>) {
+        self.compactor.queue(trip, on_done);
+    }
+}

@@ -1,0 +1,63 @@
+//! **Store**: an update is appended to the trip's log, with its time and origin, before it
+//! is relayed (group commit in `durability` then makes it durable and answers "saved"); once
+//! stored, the feed hears the trip changed, and a long log is queued for compaction.
+
+use caravan_wire::{close, TripEvent};
+use persistence::{StoreError, UpdateMeta};
+
+use super::compaction::OnCompacted;
+use super::origin::Origin;
+use super::peer::CloseReason;
+use super::room::{Room, RoomState};
+
+impl Room {
+    /// Appends `update` (from `origin`) to the trip's log; returns its group-commit ticket.
+    /// When the store fails, the origin's connection is hung up with 1011: nothing after a
+    /// failed save is relayed.
+    pub(super) fn persist(
+        &self,
+        state: &mut RoomState,
+        origin: &Origin,
+        update: &[u8],
+    ) -> Result<u64, StoreError> {
+        let services = &self.services;
+        let meta = UpdateMeta {
+            at_ms: persistence::now_ms(),
+            origin: Some(origin.label()),
+        };
+        if let Err(e) = services.store.append(&self.trip, update, &meta) {
+            services.metrics.error("storage");
+            tracing::error!(trip = %self.trip, error = %e, "could not append an update");
+            if let Some(peer) = origin.connection().and_then(|c| state.peers.get(&c)) {
+                peer.hangup.hang_up(CloseReason::new(
+                    close::SERVER_ERROR,
+                    "the server could not save your change",
+                ));
+            }
+            return Err(e);
+        }
+        services.metrics.updates_in_total.inc();
+        state.log_len += 1;
+        Ok(services.commit.ticket())
+    }
+
+    /// After a change stored one update or more: the feed is told, and a log past
+    /// `compact_after_updates` is queued for compaction.
+    pub(super) fn stored(&self, state: &mut RoomState) {
+        let services = &self.services;
+        services.events.publish(|| TripEvent::Changed {
+            trip: self.trip.to_string(),
+        });
+        if state.log_len >= services.config.compact_after_updates {
+            // The compaction folds (about) every entry logged so far; count afresh from here.
+            state.log_len = 0;
+            let room = self.me.clone();
+            let on_done: OnCompacted = Box::new(move |report| {
+                if let Some(room) = room.upgrade() {
+                    room.compacted(report.bytes_before, report.bytes_after);
+                }
+            });
+            services.queue_compaction(self.trip.clone(), Some(on_done));
+        }
+    }
+}

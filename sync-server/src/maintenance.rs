@@ -1,0 +1,133 @@
+//! The maintenance commands of `caravan`, run on a stopped server's data directory (the
+//! store is one process's at a time): compact, rekey, export, import; and `caravan token`,
+//! which mints a development token.
+
+use std::path::Path;
+
+use anyhow::Context;
+use persistence::{DocStore, Keyring, SledStore, TripId};
+
+use crate::auth::lifetime::parse_ttl;
+use crate::auth::{Claims, Role, TokenKeys};
+use crate::document::load_doc;
+use crate::metrics::Metrics;
+
+/// Where a stopped server's store is and how it is encrypted.
+pub struct StoreLocation<'a> {
+    /// The data directory.
+    pub data: &'a Path,
+    /// Its encryption keys, if it is encrypted.
+    pub keys: Option<Keyring>,
+}
+
+impl StoreLocation<'_> {
+    fn open(self) -> anyhow::Result<SledStore> {
+        SledStore::open_with_keys(self.data, self.keys)
+            .with_context(|| format!("opening {} (stop the server first)", self.data.display()))
+    }
+}
+
+/// `caravan compact`: folds every trip's log into its snapshot; prints what each became.
+pub fn compact(location: StoreLocation) -> anyhow::Result<()> {
+    let store = location.open()?;
+    for trip in store.list()? {
+        let report = store.compact(&trip.id)?;
+        println!(
+            "{}: folded {} updates, {} -> {} bytes",
+            trip.id, report.folded, report.bytes_before, report.bytes_after
+        );
+    }
+    store.flush()?;
+    Ok(())
+}
+
+/// `caravan rekey`: re-encrypts every record with the current key (or decrypts the store).
+pub fn rekey(location: StoreLocation) -> anyhow::Result<()> {
+    let rewritten = location.open()?.rekey()?;
+    println!("re-encrypted {rewritten} records");
+    Ok(())
+}
+
+/// `caravan export`: a trip's JSON view, to `out` or standard output.
+pub fn export(location: StoreLocation, trip: &str, out: Option<&Path>) -> anyhow::Result<()> {
+    let trip = TripId::parse(trip)?;
+    let store = location.open()?;
+    let doc = load_doc(&store, &trip, &Metrics::new())?.doc;
+    let read = doc_model::read_trip(&doc);
+    let view = read
+        .trip
+        .with_context(|| format!("there is no trip {trip}"))?;
+    for skipped in &read.skipped {
+        eprintln!("skipped {}: {}", skipped.path, skipped.reason);
+    }
+    let json = serde_json::to_string_pretty(&view)?;
+    match out {
+        Some(path) => std::fs::write(path, json + "\n")
+            .with_context(|| format!("writing {}", path.display()))?,
+        None => println!("{json}"),
+    }
+    Ok(())
+}
+
+/// `caravan import`: creates a trip from a JSON file (`-`: standard input); prints its id.
+pub fn import(location: StoreLocation, file: &Path, id: Option<String>) -> anyhow::Result<()> {
+    let text = if file == Path::new("-") {
+        std::io::read_to_string(std::io::stdin())?
+    } else {
+        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?
+    };
+    let trip: doc_model::Trip = serde_json::from_str(&text).context("the file is not a trip")?;
+    let update = doc_model::encode_trip(&trip).map_err(|problems| {
+        let lines: Vec<String> = problems
+            .iter()
+            .map(|p| format!("  {}: {}", p.path, p.error))
+            .collect();
+        anyhow::anyhow!("the trip is not valid:\n{}", lines.join("\n"))
+    })?;
+    let id = TripId::parse(&id.unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string()))?;
+    let store = location.open()?;
+    if store.load(&id)?.is_some() {
+        anyhow::bail!("a trip {id} exists already");
+    }
+    let meta = persistence::UpdateMeta {
+        at_ms: persistence::now_ms(),
+        origin: Some("cli:import".into()),
+    };
+    store.append(&id, &update, &meta)?;
+    store.flush()?;
+    println!("{id}");
+    Ok(())
+}
+
+/// What `caravan token` puts in a token.
+pub struct TokenOrder {
+    /// The trip, or `*`.
+    pub trip: String,
+    /// The role.
+    pub role: Role,
+    /// The user.
+    pub sub: String,
+    /// The user's family.
+    pub family: Option<String>,
+    /// Lifetime, such as `15m` or `7d`.
+    pub ttl: String,
+}
+
+/// `caravan token`: prints a token (HS256) signed with `jwt_secret`.
+pub fn token(jwt_secret: &str, order: TokenOrder) -> anyhow::Result<()> {
+    let ttl = parse_ttl(Some(&serde_json::Value::String(order.ttl))).map_err(anyhow::Error::msg)?;
+    if order.trip != "*" {
+        TripId::parse(&order.trip)?;
+    }
+    let keys = TokenKeys::new(Some(jwt_secret.as_bytes()), None)?.expect("a secret was given");
+    let claims = Claims {
+        sub: order.sub,
+        trip: order.trip,
+        role: order.role,
+        family: order.family,
+        exp: persistence::now_ms() / 1000 + ttl,
+        nbf: None,
+    };
+    println!("{}", keys.mint(&claims)?);
+    Ok(())
+}
