@@ -1,0 +1,279 @@
+//! Moments of a trip's document's life that race each other, tested in process: the real
+//! router on 127.0.0.1:0 (`server::start`), real WebSocket and HTTP clients, and the
+//! in-memory store (`persistence::MemoryStore`) so that a test can step into a load.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures_util::{SinkExt, StreamExt};
+use persistence::{DocStore, MemoryStore, TripId, UpdateMeta};
+use sync_server::auth::Auth;
+use sync_server::config::ServerConfig;
+use sync_server::protocol::messages;
+use sync_server::server::{self, Running};
+use sync_server::state::AppState;
+use tokio_tungstenite::tungstenite::Message;
+use yrs::updates::decoder::Decode;
+use yrs::{GetString, ReadTxn, StateVector, Text, Transact, Update};
+
+type Ws = tokio_tungstenite::WebSocketStream<
+    tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+>;
+
+/// How long any step of these tests may take before it counts as hung.
+const STEP: Duration = Duration::from_secs(10);
+
+/// Caravan over `store`, with `config` (and no assistant: these tests count rooms).
+async fn start(config: ServerConfig, store: Arc<MemoryStore>) -> Running {
+    let config = ServerConfig {
+        assistant: false,
+        ..config
+    };
+    let app = AppState::new(config, store, Auth::default());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    server::start(app, listener).unwrap()
+}
+
+async fn connect(server: &Running, trip: &str) -> Ws {
+    let url = format!("ws://{}/sync/{trip}", server.addr());
+    let (ws, _) = tokio::time::timeout(STEP, tokio_tungstenite::connect_async(url))
+        .await
+        .expect("connects in time")
+        .expect("connects");
+    ws
+}
+
+/// Sends `update` and waits until the server says it is durable.
+async fn write_and_wait_saved(ws: &mut Ws, update: &[u8], n: u64) {
+    let mut frame = messages::sync_update(update);
+    frame.extend(messages::saved(n));
+    ws.send(Message::binary(frame)).await.unwrap();
+    let answer = messages::saved(n);
+    tokio::time::timeout(STEP, async {
+        while let Some(message) = ws.next().await {
+            if let Message::Binary(bytes) = message.unwrap() {
+                if bytes[..] == answer[..] {
+                    return;
+                }
+            }
+        }
+        panic!("the connection ended before \"saved\"");
+    })
+    .await
+    .expect("\"saved\" in time");
+}
+
+/// Reads until the server closes the connection; its close code.
+async fn close_code(ws: &mut Ws) -> Option<u16> {
+    tokio::time::timeout(STEP, async {
+        while let Some(message) = ws.next().await {
+            match message {
+                Ok(Message::Close(frame)) => return frame.map(|f| u16::from(f.code)),
+                Ok(_) => {}
+                Err(_) => return None,
+            }
+        }
+        None
+    })
+    .await
+    .expect("closed in time")
+}
+
+/// An update by client `client`, who knows nothing of the trip, writing `text` into the
+/// root text `t`.
+fn text_update(client: u64, text: &str) -> Vec<u8> {
+    let doc = yrs::Doc::with_client_id(client);
+    let t = doc.get_or_insert_text("t");
+    let mut txn = doc.transact_mut();
+    t.insert(&mut txn, 0, text);
+    txn.encode_state_as_update_v1(&StateVector::default())
+}
+
+/// The trip's text `t` as the REST API gives it (`None`: 404).
+async fn text_of(server: &Running, trip: &str) -> Option<String> {
+    let url = format!("http://{}/api/trips/{trip}/update", server.addr());
+    let response = reqwest::get(url).await.unwrap();
+    if response.status() == reqwest::StatusCode::NOT_FOUND {
+        return None;
+    }
+    assert!(response.status().is_success(), "{}", response.status());
+    let bytes = response.bytes().await.unwrap();
+    let doc = yrs::Doc::new();
+    let t = doc.get_or_insert_text("t");
+    doc.transact_mut()
+        .apply_update(Update::decode_v1(&bytes).unwrap())
+        .unwrap();
+    let text = t.get_string(&doc.transact());
+    Some(text)
+}
+
+/// Waits until the loaded room of `id` has no connection left.
+async fn wait_until_idle(server: &Running, id: &str) {
+    let deadline = Instant::now() + STEP;
+    while server
+        .app()
+        .rooms
+        .loaded(&trip(id))
+        .is_some_and(|room| room.connection_count() > 0)
+    {
+        assert!(Instant::now() < deadline, "the connections to {id} never left");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+fn trip(id: &str) -> TripId {
+    TripId::parse(id).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn at_the_cap_the_idle_trip_is_evicted_and_a_busy_node_says_try_again_later() {
+    let store = Arc::new(MemoryStore::new());
+    let config = ServerConfig {
+        max_loaded_trips: 1,
+        unload_after: Duration::from_secs(600),
+        ..ServerConfig::default()
+    };
+    let server = start(config, store.clone()).await;
+    let rooms = server.app().rooms.clone();
+    let metrics = server.app().metrics().clone();
+
+    let mut a = connect(&server, "a").await;
+    write_and_wait_saved(&mut a, &text_update(1, "alpha"), 1).await;
+    a.close(None).await.unwrap();
+    drop(a);
+    // Trip a stays loaded (idle, far from its unload time) until b needs the place.
+    wait_until_idle(&server, "a").await;
+    let mut b = connect(&server, "b").await;
+    write_and_wait_saved(&mut b, &text_update(2, "beta"), 1).await;
+    assert!(rooms.loaded(&trip("a")).is_none(), "a was not evicted");
+    assert_eq!(rooms.len(), 1);
+    assert_eq!(metrics.doc_unloads_total.get(), 1);
+    assert_eq!(metrics.docs_loaded.get(), 1);
+
+    // b is in use: there is no place for c, and its connection is told to come back later.
+    let mut c = connect(&server, "c").await;
+    assert_eq!(
+        close_code(&mut c).await,
+        Some(caravan_wire::close::TRY_AGAIN_LATER)
+    );
+    assert!(rooms.loaded(&trip("c")).is_none());
+
+    // Once b leaves, a loads again with everything it had.
+    b.close(None).await.unwrap();
+    drop(b);
+    wait_until_idle(&server, "b").await;
+    assert_eq!(text_of(&server, "a").await.as_deref(), Some("alpha"));
+    server.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_rejoins_while_its_trip_unloads_loses_nothing() {
+    let store = Arc::new(MemoryStore::new());
+    let config = ServerConfig {
+        unload_after: Duration::ZERO,
+        ..ServerConfig::default()
+    };
+    let server = start(config, store.clone()).await;
+    let rooms = server.app().rooms.clone();
+    // A sweep as often as the scheduler allows: every idle moment of the room is an unload.
+    let sweeping = Arc::new(AtomicBool::new(true));
+    let sweeper = {
+        let (rooms, sweeping) = (rooms.clone(), sweeping.clone());
+        tokio::spawn(async move {
+            while sweeping.load(Ordering::Relaxed) {
+                rooms.sweep();
+                tokio::task::yield_now().await;
+            }
+        })
+    };
+    const ROUNDS: u64 = 40;
+    for round in 0..ROUNDS {
+        let mut ws = connect(&server, "busy").await;
+        // Each round appends its own letter at the end of what the server holds.
+        let letter = char::from(b'a' + (round % 26) as u8).to_string();
+        write_and_wait_saved(&mut ws, &text_update(100 + round, &letter), round).await;
+        ws.close(None).await.unwrap();
+    }
+    sweeping.store(false, Ordering::Relaxed);
+    sweeper.await.unwrap();
+    let unloads = server.app().metrics().doc_unloads_total.get();
+    assert!(
+        unloads >= ROUNDS / 2,
+        "the trip unloaded only {unloads} times in {ROUNDS} rounds: nothing raced"
+    );
+    let text = text_of(&server, "busy").await.expect("the trip is there");
+    assert_eq!(text.len() as u64, ROUNDS, "lost a round: {text:?}");
+    server.stop().await.unwrap();
+}
+
+/// An update that decodes but that yrs cannot integrate: an item whose parent is the string
+/// item `(1, 0)`, not a shared type (`UpdateError::InvalidParent`).
+const CHILD_OF_A_STRING: [u8; 11] = [1, 1, 2, 0, 4, 0, 1, 0, 1, b'x', 0];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_an_update_that_fails_to_apply_the_document_is_reloaded_from_the_store() {
+    let store = Arc::new(MemoryStore::new());
+    let server = start(ServerConfig::default(), store.clone()).await;
+    let metrics = server.app().metrics().clone();
+
+    let mut friendly = connect(&server, "t1").await;
+    write_and_wait_saved(&mut friendly, &text_update(1, "kept"), 1).await;
+    let appends = store.appends();
+
+    let mut hostile = connect(&server, "t1").await;
+    hostile
+        .send(Message::binary(messages::sync_update(&CHILD_OF_A_STRING)))
+        .await
+        .unwrap();
+    assert_eq!(
+        close_code(&mut hostile).await,
+        Some(caravan_wire::close::INVALID_PAYLOAD)
+    );
+    let reloaded = metrics
+        .errors_total
+        .with_label_values(&["doc_reloaded"])
+        .get();
+    assert_eq!(reloaded, 1, "the room was not rebuilt from the store");
+    assert_eq!(store.appends(), appends, "the failed update was stored");
+
+    // The friendly connection goes on in the reloaded document, and the trip is whole.
+    write_and_wait_saved(&mut friendly, &text_update(3, "!"), 2).await;
+    let text = text_of(&server, "t1").await.unwrap();
+    assert!(text.contains("kept") && text.contains('!'), "{text:?}");
+    server.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trip_deleted_while_it_loads_does_not_come_back() {
+    let slow = Arc::new(AtomicBool::new(true));
+    let loading = slow.clone();
+    let store = Arc::new(MemoryStore::new().before_load(move |trip| {
+        if trip.as_str() == "doomed" && loading.swap(false, Ordering::SeqCst) {
+            std::thread::sleep(Duration::from_millis(400));
+        }
+    }));
+    store
+        .append(&trip("doomed"), &text_update(1, "old"), &UpdateMeta::default())
+        .unwrap();
+    let server = start(ServerConfig::default(), store.clone()).await;
+    let base = format!("http://{}/api/trips/doomed", server.addr());
+    let http = reqwest::Client::new();
+
+    // The read starts loading the trip (slowly); the delete arrives during the load.
+    let read = tokio::spawn(http.get(format!("{base}/update")).send());
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let started = Instant::now();
+    let deleted = http.delete(&base).send().await.unwrap();
+    assert_eq!(deleted.status(), reqwest::StatusCode::NO_CONTENT);
+    assert!(
+        started.elapsed() >= Duration::from_millis(200),
+        "the delete did not wait for the load"
+    );
+    let _ = read.await.unwrap().unwrap();
+
+    assert!(server.app().rooms.loaded(&trip("doomed")).is_none());
+    assert!(store.load(&trip("doomed")).unwrap().is_none());
+    assert_eq!(text_of(&server, "doomed").await, None, "the trip came back");
+    server.stop().await.unwrap();
+}
