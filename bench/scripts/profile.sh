@@ -34,8 +34,8 @@ total=$(awk '{s+=$NF} END {print s}' "$OUT/stacks.folded")
     share=$({ grep -E "$pattern" "$OUT/stacks.folded" || true; } | awk -v t="$total" '{s+=$NF} END {printf "%.1f%%", 100*s/t}')
     echo "| $name | $share |"
   done <<'PARTS'
-sending frames (write_loop, incl. the kernel's TCP send)|write_loop
-  of which the kernel's send system call|write_loop.*sys_sendto
+sending frames (ws::writer, incl. the kernel's TCP send)|ws::writer::write
+  of which the kernel's send system call|ws::writer::write.*sys_sendto
 receiving frames (read, decode)|poll_next|recvfrom
 applying and relaying an update (Room::receive)|Room::receive
   of which appending to the sled log|DocStore>::append

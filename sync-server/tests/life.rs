@@ -6,79 +6,17 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use futures_util::{SinkExt, StreamExt};
+mod common;
+
+use common::in_process::{close_code, connect, start, write_and_wait_saved, STEP};
+use futures_util::SinkExt;
 use persistence::{DocStore, MemoryStore, TripId, UpdateMeta};
-use sync_server::auth::Auth;
 use sync_server::config::ServerConfig;
 use sync_server::protocol::messages;
-use sync_server::server::{self, Running};
-use sync_server::state::AppState;
+use sync_server::server::Running;
 use tokio_tungstenite::tungstenite::Message;
 use yrs::updates::decoder::Decode;
 use yrs::{GetString, ReadTxn, StateVector, Text, Transact, Update};
-
-type Ws = tokio_tungstenite::WebSocketStream<
-    tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
->;
-
-/// How long any step of these tests may take before it counts as hung.
-const STEP: Duration = Duration::from_secs(10);
-
-/// Caravan over `store`, with `config` (and no assistant: these tests count rooms).
-async fn start(config: ServerConfig, store: Arc<MemoryStore>) -> Running {
-    let config = ServerConfig {
-        assistant: false,
-        ..config
-    };
-    let app = AppState::new(config, store, Auth::default());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    server::start(app, listener).unwrap()
-}
-
-async fn connect(server: &Running, trip: &str) -> Ws {
-    let url = format!("ws://{}/sync/{trip}", server.addr());
-    let (ws, _) = tokio::time::timeout(STEP, tokio_tungstenite::connect_async(url))
-        .await
-        .expect("connects in time")
-        .expect("connects");
-    ws
-}
-
-/// Sends `update` and waits until the server says it is durable.
-async fn write_and_wait_saved(ws: &mut Ws, update: &[u8], n: u64) {
-    let mut frame = messages::sync_update(update);
-    frame.extend(messages::saved(n));
-    ws.send(Message::binary(frame)).await.unwrap();
-    let answer = messages::saved(n);
-    tokio::time::timeout(STEP, async {
-        while let Some(message) = ws.next().await {
-            if let Message::Binary(bytes) = message.unwrap() {
-                if bytes[..] == answer[..] {
-                    return;
-                }
-            }
-        }
-        panic!("the connection ended before \"saved\"");
-    })
-    .await
-    .expect("\"saved\" in time");
-}
-
-/// Reads until the server closes the connection; its close code.
-async fn close_code(ws: &mut Ws) -> Option<u16> {
-    tokio::time::timeout(STEP, async {
-        while let Some(message) = ws.next().await {
-            match message {
-                Ok(Message::Close(frame)) => return frame.map(|f| u16::from(f.code)),
-                Ok(_) => {}
-                Err(_) => return None,
-            }
-        }
-        None
-    })
-    .await
-    .expect("closed in time")
-}
 
 /// An update by client `client`, who knows nothing of the trip, writing `text` into the
 /// root text `t`.
@@ -117,7 +55,10 @@ async fn wait_until_idle(server: &Running, id: &str) {
         .loaded(&trip(id))
         .is_some_and(|room| room.connection_count() > 0)
     {
-        assert!(Instant::now() < deadline, "the connections to {id} never left");
+        assert!(
+            Instant::now() < deadline,
+            "the connections to {id} never left"
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
@@ -194,6 +135,17 @@ async fn a_client_that_rejoins_while_its_trip_unloads_loses_nothing() {
         let letter = char::from(b'a' + (round % 26) as u8).to_string();
         write_and_wait_saved(&mut ws, &text_update(100 + round, &letter), round).await;
         ws.close(None).await.unwrap();
+        // Every other round waits for the unload; the others rejoin at once, into the race.
+        if round % 2 == 1 {
+            let deadline = Instant::now() + STEP;
+            while rooms.loaded(&trip("busy")).is_some() {
+                assert!(
+                    Instant::now() < deadline,
+                    "the idle trip was never unloaded"
+                );
+                tokio::task::yield_now().await;
+            }
+        }
     }
     sweeping.store(false, Ordering::Relaxed);
     sweeper.await.unwrap();
@@ -254,7 +206,11 @@ async fn a_trip_deleted_while_it_loads_does_not_come_back() {
         }
     }));
     store
-        .append(&trip("doomed"), &text_update(1, "old"), &UpdateMeta::default())
+        .append(
+            &trip("doomed"),
+            &text_update(1, "old"),
+            &UpdateMeta::default(),
+        )
         .unwrap();
     let server = start(ServerConfig::default(), store.clone()).await;
     let base = format!("http://{}/api/trips/doomed", server.addr());

@@ -1,6 +1,8 @@
 //! Helpers shared by the tests that run a real `caravan` process.
 #![allow(dead_code)]
 
+pub mod in_process;
+
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
