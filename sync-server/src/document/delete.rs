@@ -16,15 +16,10 @@ impl Rooms {
         if let Some(room) = self.loaded(trip) {
             self.forget(&room);
             self.services().metrics.docs_loaded.dec();
-            let mut state = room.lock();
-            state.closed = true;
-            for peer in state.peers.values() {
-                peer.hangup.hang_up(CloseReason::new(
-                    close::TRIP_DELETED,
-                    "this trip was deleted",
-                ));
-            }
-            state.peers.clear();
+            room.close(CloseReason::new(
+                close::TRIP_DELETED,
+                "this trip was deleted",
+            ));
         }
         let store = self.services().store.clone();
         let id = trip.clone();

@@ -11,7 +11,7 @@ use persistence::TripId;
 use yrs::Doc;
 
 use super::origin::ConnId;
-use super::peer::Peer;
+use super::peer::{CloseReason, Peer};
 use super::services::Services;
 use crate::protocol::RoomDoc;
 
@@ -81,6 +81,17 @@ impl Room {
         // A panic while holding the lock is caught inside yrs calls; a poisoned lock only means
         // a bug elsewhere, and the state is still the best we have.
         self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Closes the room for good (deleted, shut down): nothing more changes in it, and every
+    /// connection is dropped from it and hung up with `reason`.
+    pub(super) fn close(&self, reason: CloseReason) {
+        let mut state = self.lock();
+        state.closed = true;
+        for peer in state.peers.values() {
+            peer.hangup.hang_up(reason.clone());
+        }
+        state.peers.clear();
     }
 
     /// The whole document as one update, or what a peer at state vector `sv` lacks.

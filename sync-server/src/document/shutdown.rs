@@ -14,14 +14,10 @@ impl Rooms {
     pub async fn shutdown(&self) {
         let rooms = self.forget_all();
         for room in &rooms {
-            let mut state = room.lock();
-            state.closed = true;
-            for peer in state.peers.values() {
-                peer.hangup.hang_up(CloseReason::new(
-                    close::GOING_AWAY,
-                    "the server is shutting down",
-                ));
-            }
+            room.close(CloseReason::new(
+                close::GOING_AWAY,
+                "the server is shutting down",
+            ));
         }
         let store = self.services().store.clone();
         let metrics = self.services().metrics.clone();
