@@ -23,6 +23,14 @@ struct StoredTrip {
     log: Vec<(Vec<u8>, UpdateMeta)>,
 }
 
+impl StoredTrip {
+    /// Bytes the trip takes: its snapshot and its log.
+    fn bytes(&self) -> usize {
+        self.snapshot.as_ref().map_or(0, Vec::len)
+            + self.log.iter().map(|(u, _)| u.len()).sum::<usize>()
+    }
+}
+
 /// The in-memory store. Build it with [`MemoryStore::new`] and the `before_*` hooks.
 #[derive(Default)]
 pub struct MemoryStore {
@@ -118,8 +126,7 @@ impl DocStore for MemoryStore {
         let Some(stored) = trips.get_mut(trip).filter(|s| !s.log.is_empty()) else {
             return Ok(Compaction::default());
         };
-        let bytes_before = stored.snapshot.as_ref().map_or(0, Vec::len)
-            + stored.log.iter().map(|(u, _)| u.len()).sum::<usize>();
+        let bytes_before = stored.bytes();
         let folded = fold(
             trip,
             stored.snapshot.as_deref(),
@@ -136,12 +143,10 @@ impl DocStore for MemoryStore {
             .collect();
         stored.snapshot = Some(folded.state);
         stored.snapshot_at_ms = stored.snapshot_at_ms.max(newest);
-        let bytes_after = stored.snapshot.as_ref().map_or(0, Vec::len)
-            + stored.log.iter().map(|(u, _)| u.len()).sum::<usize>();
         Ok(Compaction {
             folded: count - folded.kept.len(),
             bytes_before,
-            bytes_after,
+            bytes_after: stored.bytes(),
         })
     }
 
@@ -164,9 +169,7 @@ impl DocStore for MemoryStore {
             .iter()
             .map(|(id, stored)| TripSummary {
                 id: id.clone(),
-                bytes: (stored.snapshot.as_ref().map_or(0, Vec::len)
-                    + stored.log.iter().map(|(u, _)| u.len()).sum::<usize>())
-                    as u64,
+                bytes: stored.bytes() as u64,
                 log_len: stored.log.len() as u64,
                 updated_at_ms: stored
                     .log

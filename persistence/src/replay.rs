@@ -36,7 +36,7 @@ pub struct Replay {
 
 /// Applies one stored update to `doc` in a transaction of its own. yrs may panic on damaged
 /// input instead of returning an error; that is caught and reported like an error.
-pub fn apply_stored(doc: &Doc, bytes: &[u8]) -> Result<(), String> {
+fn apply_stored(doc: &Doc, bytes: &[u8]) -> Result<(), String> {
     std::panic::catch_unwind(AssertUnwindSafe(|| {
         let update = Update::decode_v1(bytes).map_err(|e| e.to_string())?;
         doc.transact_mut()

@@ -75,19 +75,16 @@ pub async fn post_update(
     let origin = Origin::Rest {
         user: access.user().to_owned(),
     };
-    let changed = match app
+    let (_, changed) = app
         .rooms
         .with_room(&trip, |room| room.apply(&body, &origin))
         .await
-    {
-        Ok((_, changed)) => changed,
-        Err(ChangeError::Protocol(e)) => {
-            app.metrics().error(e.kind());
-            tracing::warn!(trip = %trip, user = access.user(), reason = %e, "refused an update");
-            return Err(ChangeError::Protocol(e).into());
-        }
-        Err(e) => return Err(e.into()),
-    };
+        .inspect_err(|e| {
+            if let ChangeError::Protocol(refused) = e {
+                app.metrics().error(refused.kind());
+                tracing::warn!(trip = %trip, user = access.user(), reason = %refused, "refused an update");
+            }
+        })?;
     if let Some(ticket) = changed.persisted {
         app.saved(ticket).await;
     }

@@ -14,7 +14,7 @@ use yrs::sync::AwarenessUpdate;
 use yrs::updates::decoder::Decode;
 use yrs::{StateVector, Update};
 
-use super::messages::MSG_SAVED;
+use super::messages::{read_saved, MSG_SAVED};
 use super::ProtocolError;
 
 /// One message of a client's frame, borrowing the frame's bytes.
@@ -98,9 +98,9 @@ fn decode_messages(frame: &[u8]) -> Result<Vec<Incoming<'_>>, ProtocolError> {
             }
             t if t == MSG_SAVED as u64 => {
                 let payload = read_slice(frame, &mut cursor)?;
-                let n = Cursor::new(payload)
-                    .read_var::<u64>()
-                    .map_err(|e| ProtocolError::Malformed(format!("saved message: {e}")))?;
+                let n = read_saved(payload).ok_or_else(|| {
+                    ProtocolError::Malformed("saved message: not a number".into())
+                })?;
                 Incoming::Saved(n)
             }
             other => return Err(ProtocolError::UnknownMessageType(other)),

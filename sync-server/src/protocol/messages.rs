@@ -7,7 +7,7 @@
 use yrs::encoding::write::Write;
 
 pub use caravan_wire::messages::{
-    auth_token, permission_denied, read_auth_token, read_saved, saved, MSG_SAVED,
+    permission_denied, read_auth_token, read_saved, saved, MSG_SAVED,
 };
 use yrs::sync::protocol::{
     MSG_AWARENESS, MSG_SYNC, MSG_SYNC_STEP_1, MSG_SYNC_STEP_2, MSG_SYNC_UPDATE,
