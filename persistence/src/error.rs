@@ -18,4 +18,22 @@ pub enum StoreError {
     /// The configured encryption keys do not fit the store (checked when it opens).
     #[error("{0}")]
     Keys(String),
+    /// The store's format is not one this Caravan reads (checked when it opens).
+    #[error("{0}")]
+    Format(String),
+}
+
+impl StoreError {
+    /// True for a failure of the storage engine itself (an I/O error, the engine's own
+    /// corruption checks): the whole store is affected, not one trip's record.
+    pub fn is_engine_failure(&self) -> bool {
+        matches!(self, StoreError::Engine(_))
+    }
+}
+
+/// An I/O error is the engine's (sled's own I/O errors arrive as [`StoreError::Engine`] too).
+impl From<std::io::Error> for StoreError {
+    fn from(e: std::io::Error) -> StoreError {
+        StoreError::Engine(sled::Error::Io(e))
+    }
 }

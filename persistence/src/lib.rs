@@ -4,12 +4,17 @@
 //! updates, folded now and then into one compacted snapshot (see `docs/operations.md` for
 //! the on-disk layout). The [`DocStore`] trait is what the server sees; [`SledStore`] is its
 //! implementation on an embedded sled database ([`MemoryStore`], with feature `test-support`,
-//! keeps it in memory for tests). [`replay`] applies stored updates to a document, with the one
+//! keeps it in memory for tests, and [`FaultyStore`] fails any store's operations on command).
+//! [`replay`] applies stored updates to a document, with the one
 //! policy for an update that cannot be read. Nothing here knows about sockets or async.
 
+pub mod backup;
 mod crypto;
 mod error;
-#[cfg(feature = "test-support")]
+#[cfg(any(test, feature = "test-support"))]
+mod faulty_store;
+pub mod format;
+#[cfg(any(test, feature = "test-support"))]
 mod memory_store;
 mod record;
 pub mod replay;
@@ -19,7 +24,9 @@ mod trip_id;
 
 pub use crypto::{KeyError, Keyring, KEY_LEN};
 pub use error::StoreError;
-#[cfg(feature = "test-support")]
+#[cfg(any(test, feature = "test-support"))]
+pub use faulty_store::{Fault, FaultyStore};
+#[cfg(any(test, feature = "test-support"))]
 pub use memory_store::MemoryStore;
 pub use record::{SnapshotRecord, UpdateMeta, UpdateRecord};
 pub use sled_store::SledStore;

@@ -14,6 +14,9 @@
 //! batch: a crash leaves either the old snapshot and log or the new snapshot. (A logged update
 //! that cannot be read stays in the log: see [`crate::replay`].)
 //!
+//! The `meta` tree also holds the store's format version (see [`crate::format`]), checked
+//! and migrated when the store opens.
+//!
 //! With a [`Keyring`], records are sealed with AES-256-GCM (see [`crate::crypto`]). A second
 //! tree, `meta`, then holds one key-check record per key id ever used (`keycheck:{id}`): when
 //! the store opens, each must decrypt with the configured key of its id, so a wrong or missing
@@ -68,6 +71,7 @@ impl SledStore {
         let docs = db.open_tree("docs")?;
         let meta = db.open_tree("meta")?;
         check_keys(&meta, keys.as_ref())?;
+        crate::format::check_and_migrate(&docs, &meta)?;
         Ok(SledStore {
             db,
             docs,

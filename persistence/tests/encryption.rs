@@ -210,7 +210,7 @@ fn a_record_moved_to_another_trip_does_not_decrypt() {
     }
     // Copy trip a's record under trip b's key with sled directly.
     {
-        let db = sled::open(dir.path()).unwrap();
+        let db = open_sled(dir.path());
         let docs = db.open_tree("docs").unwrap();
         let (key, value) = docs.iter().next().unwrap().unwrap();
         let mut moved = b"b".to_vec();
@@ -223,5 +223,21 @@ fn a_record_moved_to_another_trip_does_not_decrypt() {
     match store.load(&TripId::parse("b").unwrap()) {
         Err(StoreError::Encrypted { trip, .. }) => assert_eq!(trip, "b"),
         other => panic!("expected a decryption error, got {other:?}"),
+    }
+}
+
+/// Opens the sled database directly. The store dropped just before may hold the directory's
+/// lock for a moment (sled's flusher lets go asynchronously): a busy lock is tried again.
+fn open_sled(path: &std::path::Path) -> sled::Db {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        match sled::open(path) {
+            Ok(db) => return db,
+            Err(e) if std::time::Instant::now() < deadline => {
+                assert!(e.to_string().contains("could not acquire lock"), "{e}");
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Err(e) => panic!("{e}"),
+        }
     }
 }

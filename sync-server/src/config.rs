@@ -56,6 +56,18 @@ pub struct ServerConfig {
     pub encryption_keys: Option<persistence::Keyring>,
     /// Run the assistant inside this process (it still talks over the protocol).
     pub assistant: bool,
+    /// Free bytes on the data directory's filesystem below which new writes are refused
+    /// (0: none), so compaction and the store's own log always have room.
+    pub min_free_bytes: u64,
+    /// How long a server whose store failed keeps serving reads before it exits (status 74)
+    /// for its supervisor to restart it.
+    pub store_failure_grace: Duration,
+    /// How long a stop may take before the final flush (see `server::Running::stop`); what
+    /// could not be compacted in time stays in the log.
+    pub stop_timeout: Duration,
+    /// Longest wait for a "saved" answer (a WebSocket "saved?" or a REST write) before it is
+    /// answered "not saved".
+    pub saved_timeout: Duration,
 }
 
 /// Every default of `caravan serve`, written once: [`ServerConfig::default`] and the command
@@ -100,6 +112,17 @@ pub mod defaults {
     pub const AUTH_TIMEOUT_SECS: u64 = 10;
     /// `--max-loaded-trips`.
     pub const MAX_LOADED_TRIPS: usize = 10_000;
+    /// `--min-free-bytes` (64 MiB: room for a compaction of a large trip and sled's log).
+    pub const MIN_FREE_BYTES: u64 = 64 * 1024 * 1024;
+    /// `--store-failure-grace-secs`.
+    pub const STORE_FAILURE_GRACE_SECS: u64 = 30;
+    /// `--stop-timeout-secs`: with the final flush's own [`FINAL_FLUSH_SECS`], a stop ends
+    /// within 9 s, inside Docker's default 10 s.
+    pub const STOP_TIMEOUT_SECS: u64 = 7;
+    /// The final flush of a stop has this long of its own (not a flag).
+    pub const FINAL_FLUSH_SECS: u64 = 2;
+    /// `--saved-timeout-secs`.
+    pub const SAVED_TIMEOUT_SECS: u64 = 10;
 }
 
 impl Default for ServerConfig {
@@ -127,6 +150,10 @@ impl Default for ServerConfig {
             max_loaded_trips: MAX_LOADED_TRIPS,
             encryption_keys: None,
             assistant: true,
+            min_free_bytes: MIN_FREE_BYTES,
+            store_failure_grace: Duration::from_secs(STORE_FAILURE_GRACE_SECS),
+            stop_timeout: Duration::from_secs(STOP_TIMEOUT_SECS),
+            saved_timeout: Duration::from_secs(SAVED_TIMEOUT_SECS),
         }
     }
 }
@@ -134,8 +161,8 @@ impl Default for ServerConfig {
 impl ServerConfig {
     /// The settings with the values that cannot work raised to the least that can: at least
     /// one second to authenticate, between pings and before a silent connection is dead; at
-    /// least one queued frame, one loaded trip, one update before a compaction and one
-    /// millisecond between flushes.
+    /// least one queued frame, one loaded trip, one update before a compaction, one
+    /// millisecond between flushes and one second to wait for "saved".
     pub fn checked(mut self) -> ServerConfig {
         let second = Duration::from_secs(1);
         self.auth_timeout = self.auth_timeout.max(second);
@@ -145,6 +172,7 @@ impl ServerConfig {
         self.max_loaded_trips = self.max_loaded_trips.max(1);
         self.compact_after_updates = self.compact_after_updates.max(1);
         self.flush_interval = self.flush_interval.max(Duration::from_millis(1));
+        self.saved_timeout = self.saved_timeout.max(second);
         self
     }
 }

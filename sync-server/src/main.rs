@@ -198,6 +198,21 @@ struct ServeArgs {
     /// Longest wait, in milliseconds, before an update nobody asked about is flushed to disk.
     #[arg(long, env = "CARAVAN_FLUSH_INTERVAL_MS", default_value_t = defaults::FLUSH_INTERVAL_MS)]
     flush_interval_ms: u64,
+    /// Free bytes on the data directory's filesystem below which new writes are refused
+    /// (0: no limit), so compaction and the store's log always have room.
+    #[arg(long, env = "CARAVAN_MIN_FREE_BYTES", default_value_t = defaults::MIN_FREE_BYTES)]
+    min_free_bytes: u64,
+    /// Seconds a server whose store failed keeps serving reads before it exits with status 74
+    /// (for its supervisor to restart it).
+    #[arg(long, env = "CARAVAN_STORE_FAILURE_GRACE_SECS", default_value_t = defaults::STORE_FAILURE_GRACE_SECS)]
+    store_failure_grace_secs: u64,
+    /// Seconds a stop may take before its final flush (which has 2 s of its own); trips not
+    /// compacted by then keep their (durable) logs.
+    #[arg(long, env = "CARAVAN_STOP_TIMEOUT_SECS", default_value_t = defaults::STOP_TIMEOUT_SECS)]
+    stop_timeout_secs: u64,
+    /// Longest wait, in seconds, for a "saved" answer before it is answered "not saved".
+    #[arg(long, env = "CARAVAN_SAVED_TIMEOUT_SECS", default_value_t = defaults::SAVED_TIMEOUT_SECS)]
+    saved_timeout_secs: u64,
 }
 
 impl ServeArgs {
@@ -247,6 +262,10 @@ impl ServeArgs {
             unload_after: Duration::from_secs(self.unload_after_secs),
             compact_after_updates: self.compact_after_updates,
             flush_interval: Duration::from_millis(self.flush_interval_ms),
+            min_free_bytes: self.min_free_bytes,
+            store_failure_grace: Duration::from_secs(self.store_failure_grace_secs),
+            stop_timeout: Duration::from_secs(self.stop_timeout_secs),
+            saved_timeout: Duration::from_secs(self.saved_timeout_secs),
             ..ServerConfig::default()
         };
         Ok(config.checked())
@@ -270,7 +289,14 @@ fn main() -> anyhow::Result<()> {
         Command::Serve(args) => {
             let auth = args.auth()?;
             let config = args.into_config()?;
-            runtime.block_on(server::serve(config, auth))
+            let ended = runtime.block_on(server::serve(config, auth))?;
+            // A compaction given up at the deadline may still be running on a blocking thread:
+            // it is not waited for (its trip's log is durable).
+            runtime.shutdown_timeout(Duration::from_millis(100));
+            if ended == server::Ended::StoreFailed {
+                std::process::exit(sync_server::document::store_health::EXIT_STORE_FAILED);
+            }
+            Ok(())
         }
         Command::Token {
             jwt_secret,

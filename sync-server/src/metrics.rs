@@ -32,6 +32,10 @@ pub struct Metrics {
     pub compactions_total: IntCounter,
     /// Errors and refusals, by kind (`malformed_message`, `slow_consumer`, `storage`, ...).
     pub errors_total: IntCounterVec,
+    /// Bytes free on the data directory's filesystem, at the last measure (every second).
+    pub data_free_bytes: IntGauge,
+    /// 1 once the store failed (see `document::store_health`), else 0.
+    pub store_failed: IntGauge,
 }
 
 impl Metrics {
@@ -104,6 +108,14 @@ impl Metrics {
             compactions_total: counter(
                 "caravan_compactions_total",
                 "Log compactions into snapshots",
+            ),
+            data_free_bytes: gauge(
+                "caravan_data_free_bytes",
+                "Bytes free on the data directory's filesystem",
+            ),
+            store_failed: gauge(
+                "caravan_store_failed",
+                "1 once the store failed: writes are refused and the server will exit",
             ),
             flush_seconds,
             errors_total,

@@ -9,7 +9,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::auth::{Access, Action, Auth, Credentials, Refusal};
 use crate::config::ServerConfig;
-use crate::document::{Rooms, Services};
+use crate::document::{NotSaved, Rooms, Services, Unwritable};
 use crate::limits::ConnectionsPerIp;
 use crate::metrics::Metrics;
 
@@ -69,9 +69,15 @@ impl AppState {
         &self.rooms.services().store
     }
 
-    /// Waits until the append with group-commit `ticket` is durable.
-    pub async fn saved(&self, ticket: u64) {
+    /// Waits until the append with group-commit `ticket` is durable, or is known not to be,
+    /// for `--saved-timeout-secs` at most.
+    pub async fn saved(&self, ticket: u64) -> Result<(), NotSaved> {
         self.rooms.services().commit.wait(ticket).await
+    }
+
+    /// Whether the store takes writes now, and why not.
+    pub fn writable(&self) -> Result<(), Unwritable> {
+        self.rooms.services().health.writable()
     }
 
     /// Whether the store answers a read.

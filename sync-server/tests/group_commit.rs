@@ -1,20 +1,31 @@
-//! Group commit: a waiter is answered only after a flush that covers its append, and many
-//! appends share one flush.
+//! Group commit: a waiter is answered only after a flush that covers its append, many
+//! appends share one flush, and every wait ends: "not saved" once the store failed, or after
+//! the saved timeout.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use persistence::{DocStore, MemoryStore, TripId, UpdateMeta};
-use sync_server::document::GroupCommit;
+use sync_server::document::{GroupCommit, NotSaved, StoreHealth};
 use sync_server::metrics::Metrics;
 use tokio_util::sync::CancellationToken;
+
+fn commit_over(store: Arc<MemoryStore>, saved_timeout: Duration) -> Arc<GroupCommit> {
+    let health = Arc::new(StoreHealth::new(std::env::temp_dir(), 0));
+    Arc::new(GroupCommit::new(
+        store,
+        Arc::new(Metrics::new()),
+        health,
+        saved_timeout,
+    ))
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn many_waiters_share_few_flushes_and_none_is_answered_early() {
     // Each flush is slow, like a disk's.
     let store =
         Arc::new(MemoryStore::new().before_flush(|| std::thread::sleep(Duration::from_millis(20))));
-    let commit = Arc::new(GroupCommit::new(store.clone(), Arc::new(Metrics::new())));
+    let commit = commit_over(store.clone(), Duration::from_secs(60));
     let stop = CancellationToken::new();
     // A long interval: only waiters trigger flushes in this test.
     let flusher = tokio::spawn(commit.clone().run(Duration::from_secs(60), stop.clone()));
@@ -30,7 +41,7 @@ async fn many_waiters_share_few_flushes_and_none_is_answered_early() {
         let commit = commit.clone();
         let store = store.clone();
         waiters.push(tokio::spawn(async move {
-            commit.wait(ticket).await;
+            commit.wait(ticket).await.unwrap();
             // A flush that started after the append has finished.
             assert!(store.flushes() > flushes_at_append);
         }));
@@ -49,8 +60,74 @@ async fn many_waiters_share_few_flushes_and_none_is_answered_early() {
     );
 
     // Nothing new: waiting on an old ticket returns at once, with no flush.
-    commit.wait(1).await;
+    commit.wait(1).await.unwrap();
     assert_eq!(store.flushes(), flushes);
+    stop.cancel();
+    flusher.await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_flush_answers_every_waiter_not_saved_and_later_ones_at_once() {
+    let store = Arc::new(MemoryStore::new());
+    let commit = commit_over(store.clone(), Duration::from_secs(60));
+    let stop = CancellationToken::new();
+    let flusher = tokio::spawn(commit.clone().run(Duration::from_secs(60), stop.clone()));
+    let trip = TripId::parse("t").unwrap();
+
+    // One saved before the fault.
+    store
+        .append(&trip, &[0, 0], &UpdateMeta::default())
+        .unwrap();
+    let saved = commit.ticket();
+    commit.wait(saved).await.unwrap();
+
+    store
+        .append(&trip, &[0, 0], &UpdateMeta::default())
+        .unwrap();
+    let ticket = commit.ticket();
+    store.set_failing(true);
+    let answer = tokio::time::timeout(Duration::from_secs(5), commit.wait(ticket))
+        .await
+        .expect("the waiter is answered");
+    assert!(
+        matches!(&answer, Err(NotSaved::StoreFailed(reason)) if reason.contains("no space left")),
+        "{answer:?}"
+    );
+    // The store comes back (space freed), but this process never trusts it again: no new
+    // wait is answered "saved", whatever a flush would now say.
+    store.set_failing(false);
+    let later = commit.ticket();
+    assert!(matches!(
+        commit.wait(later).await,
+        Err(NotSaved::StoreFailed(_))
+    ));
+    // What was durable before stays answered "saved".
+    commit.wait(saved).await.unwrap();
+    stop.cancel();
+    flusher.await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flush_slower_than_the_saved_timeout_is_answered_timed_out() {
+    let store = Arc::new(
+        MemoryStore::new().before_flush(|| std::thread::sleep(Duration::from_millis(1500))),
+    );
+    let commit = commit_over(store.clone(), Duration::from_millis(200));
+    let stop = CancellationToken::new();
+    let flusher = tokio::spawn(commit.clone().run(Duration::from_secs(60), stop.clone()));
+    let trip = TripId::parse("t").unwrap();
+    store
+        .append(&trip, &[0, 0], &UpdateMeta::default())
+        .unwrap();
+    let ticket = commit.ticket();
+    let started = std::time::Instant::now();
+    let answer = commit.wait(ticket).await;
+    assert_eq!(answer, Err(NotSaved::TimedOut(Duration::from_millis(200))));
+    assert!(
+        started.elapsed() < Duration::from_millis(1400),
+        "{:?}",
+        started.elapsed()
+    );
     stop.cancel();
     flusher.await.unwrap();
 }

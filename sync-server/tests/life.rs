@@ -105,7 +105,7 @@ async fn at_the_cap_the_idle_trip_is_evicted_and_a_busy_node_says_try_again_late
     drop(b);
     wait_until_idle(&server, "b").await;
     assert_eq!(text_of(&server, "a").await.as_deref(), Some("alpha"));
-    server.stop().await.unwrap();
+    assert!(server.stop().await.flushed);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -156,7 +156,7 @@ async fn a_client_that_rejoins_while_its_trip_unloads_loses_nothing() {
     );
     let text = text_of(&server, "busy").await.expect("the trip is there");
     assert_eq!(text.len() as u64, ROUNDS, "lost a round: {text:?}");
-    server.stop().await.unwrap();
+    assert!(server.stop().await.flushed);
 }
 
 /// An update that decodes but that yrs cannot integrate: an item whose parent is the string
@@ -193,7 +193,7 @@ async fn after_an_update_that_fails_to_apply_the_document_is_reloaded_from_the_s
     write_and_wait_saved(&mut friendly, &text_update(3, "!"), 2).await;
     let text = text_of(&server, "t1").await.unwrap();
     assert!(text.contains("kept") && text.contains('!'), "{text:?}");
-    server.stop().await.unwrap();
+    assert!(server.stop().await.flushed);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -231,5 +231,5 @@ async fn a_trip_deleted_while_it_loads_does_not_come_back() {
     assert!(server.app().rooms.loaded(&trip("doomed")).is_none());
     assert!(store.load(&trip("doomed")).unwrap().is_none());
     assert_eq!(text_of(&server, "doomed").await, None, "the trip came back");
-    server.stop().await.unwrap();
+    assert!(server.stop().await.flushed);
 }

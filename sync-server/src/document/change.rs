@@ -4,8 +4,8 @@
 //! from the REST API or a maintenance command comes in whole ([`Room::apply`]). Both end in
 //! `RoomDoc::integrate` (size limit, apply, count) and then in [`Room::carry_out`], which
 //! hands each resulting effect to the moment it belongs to: `store` appends, `relay` sends.
-//! When yrs fails on an update, the document in memory is rebuilt from the store, which never
-//! saw the update.
+//! When yrs fails on an update, or the store does not take it, the document in memory is
+//! rebuilt from the store, which never saw the update.
 
 use std::sync::MutexGuard;
 
@@ -15,6 +15,7 @@ use super::load::{load_doc, LoadError};
 use super::origin::Origin;
 use super::relay::TooSlow;
 use super::room::{Room, RoomState};
+use super::store_health::Unwritable;
 use crate::protocol::{self, DocConnection, Effect, ProtocolError};
 
 /// Why a change (or a join) did not happen.
@@ -29,6 +30,10 @@ pub enum ChangeError {
     /// The update could not be stored; nothing after it was relayed.
     #[error("the update could not be saved: {0}")]
     Storage(#[from] StoreError),
+    /// The store takes no writes now (it failed, or the disk is almost full); the update was
+    /// not applied.
+    #[error(transparent)]
+    Unwritable(#[from] Unwritable),
     /// The room was unloaded, deleted or shut down: nothing was done; look the trip up again
     /// (see `Rooms::with_room`).
     #[error("the trip's room was closed")]
@@ -103,7 +108,7 @@ impl Room {
         state: &mut RoomState,
         origin: &Origin,
         effects: &mut Vec<Effect>,
-    ) -> Result<Changed, StoreError> {
+    ) -> Result<Changed, ChangeError> {
         let sender = origin.connection();
         let mut changed = Changed::default();
         let mut too_slow = TooSlow::default();
@@ -115,6 +120,8 @@ impl Room {
                 Effect::Persist(update) => match self.persist(state, origin, &update) {
                     Ok(ticket) => changed.persisted = Some(ticket),
                     Err(e) => {
+                        // The document in memory holds what was not saved: back to the store's.
+                        self.reload(state);
                         outcome = Err(e);
                         break;
                     }
@@ -130,7 +137,7 @@ impl Room {
     }
 
     /// Replaces the document in memory by what the store holds, after yrs failed on an
-    /// update (which was not stored).
+    /// update or the store did not take it (either way, it was not stored).
     fn reload(&self, state: &mut RoomState) {
         let services = &self.services;
         services.metrics.error("doc_reloaded");

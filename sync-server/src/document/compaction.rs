@@ -13,6 +13,7 @@ use std::time::Instant;
 
 use persistence::{Compaction, DocStore, TripId};
 
+use super::store_health::StoreHealth;
 use crate::metrics::Metrics;
 
 /// Told how a compaction went when it folded something (a loaded room records the trip's new
@@ -32,8 +33,13 @@ pub struct Compactor {
 }
 
 impl Compactor {
-    /// Starts the compaction thread over `store`.
-    pub fn start(store: Arc<dyn DocStore>, metrics: Arc<Metrics>) -> Compactor {
+    /// Starts the compaction thread over `store`; an engine error is recorded in `health`, and
+    /// a failed store is compacted no more.
+    pub fn start(
+        store: Arc<dyn DocStore>,
+        metrics: Arc<Metrics>,
+        health: Arc<StoreHealth>,
+    ) -> Compactor {
         let (sender, jobs) = mpsc::channel::<Job>();
         let queued: Arc<Mutex<HashSet<TripId>>> = Arc::default();
         let taken = queued.clone();
@@ -48,7 +54,7 @@ impl Compactor {
                     // A panic inside yrs (a stored update it cannot handle) costs that one
                     // compaction, not the thread: the log stays as it was.
                     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        compact(store.as_ref(), &job.trip, &metrics)
+                        compact(store.as_ref(), &job.trip, &metrics, &health)
                     }));
                     match outcome {
                         Ok(Some(report)) => {
@@ -89,9 +95,18 @@ impl Compactor {
     }
 }
 
-/// Compacts `trip` now, on the calling thread; logs and counts the outcome. `None` when
-/// there was nothing to fold or it failed (the log is then kept as it was).
-pub fn compact(store: &dyn DocStore, trip: &TripId, metrics: &Metrics) -> Option<Compaction> {
+/// Compacts `trip` now, on the calling thread; logs and counts the outcome, and records an
+/// engine error in `health`. `None` when there was nothing to fold, it failed (the log is
+/// then kept as it was), or the store had failed (it is not touched then).
+pub fn compact(
+    store: &dyn DocStore,
+    trip: &TripId,
+    metrics: &Metrics,
+    health: &StoreHealth,
+) -> Option<Compaction> {
+    if health.failure().is_some() {
+        return None;
+    }
     let started = Instant::now();
     match store.compact(trip) {
         Ok(report) if report.folded > 0 => {
@@ -110,6 +125,7 @@ pub fn compact(store: &dyn DocStore, trip: &TripId, metrics: &Metrics) -> Option
         Err(e) => {
             metrics.error("compaction");
             tracing::error!(trip = %trip, error = %e, "compaction failed; the log is kept as it was");
+            health.record(&e);
             None
         }
     }
@@ -148,6 +164,10 @@ mod tests {
         (Arc::new(store), seen)
     }
 
+    fn healthy() -> Arc<StoreHealth> {
+        Arc::new(StoreHealth::new(std::env::temp_dir(), 0))
+    }
+
     fn wait_until(done: impl Fn() -> bool) {
         let deadline = Instant::now() + Duration::from_secs(10);
         while !done() && Instant::now() < deadline {
@@ -164,7 +184,7 @@ mod tests {
         for trip in &trips {
             store.append(trip, &[0, 0], &UpdateMeta::default()).unwrap();
         }
-        let compactor = Compactor::start(store.clone(), Arc::new(Metrics::new()));
+        let compactor = Compactor::start(store.clone(), Arc::new(Metrics::new()), healthy());
         // Asked from many threads at once, as rooms do; the last trip five times over.
         std::thread::scope(|scope| {
             for trip in &trips {
@@ -201,7 +221,7 @@ mod tests {
             store.append(trip, &[0, 0], &UpdateMeta::default()).unwrap();
         }
         let metrics = Arc::new(Metrics::new());
-        let compactor = Compactor::start(store.clone(), metrics.clone());
+        let compactor = Compactor::start(store.clone(), metrics.clone(), healthy());
         compactor.queue(bad.clone(), None);
         compactor.queue(good.clone(), None);
         wait_until(|| !seen.done.lock().unwrap().is_empty());

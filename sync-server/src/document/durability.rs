@@ -5,6 +5,10 @@
 //! ticket at or below it is told. Flushes run back to back while someone waits, and at least
 //! every `flush_interval` while anything is unflushed, so the cost of a flush is shared by
 //! everything that arrived during the previous one.
+//!
+//! Every wait has an answer within `--saved-timeout-secs`: saved, or [`NotSaved`] with the
+//! reason (the store failed, and with it every flush to come: see `store_health`; or the flush
+//! took longer than the timeout).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -14,23 +18,45 @@ use persistence::{DocStore, StoreError};
 use tokio::sync::{watch, Notify};
 use tokio_util::sync::CancellationToken;
 
+use super::store_health::StoreHealth;
 use crate::metrics::Metrics;
+
+/// Why a wait for "saved" ended without it.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum NotSaved {
+    /// The store failed before the update was durable; it never will be.
+    #[error("not saved: the store failed ({0})")]
+    StoreFailed(String),
+    /// No flush covered the update within the timeout (it may still become durable).
+    #[error("not saved within {0:?}: the store is too slow, try again")]
+    TimedOut(Duration),
+}
 
 /// The group-commit coordinator, one per server.
 pub struct GroupCommit {
     store: Arc<dyn DocStore>,
     metrics: Arc<Metrics>,
+    health: Arc<StoreHealth>,
+    saved_timeout: Duration,
     appended: AtomicU64,
     durable: watch::Sender<u64>,
     someone_waits: Notify,
 }
 
 impl GroupCommit {
-    /// A coordinator flushing `store`.
-    pub fn new(store: Arc<dyn DocStore>, metrics: Arc<Metrics>) -> GroupCommit {
+    /// A coordinator flushing `store`; a flush that fails is recorded in `health`, and a wait
+    /// lasts at most `saved_timeout`.
+    pub fn new(
+        store: Arc<dyn DocStore>,
+        metrics: Arc<Metrics>,
+        health: Arc<StoreHealth>,
+        saved_timeout: Duration,
+    ) -> GroupCommit {
         GroupCommit {
             store,
             metrics,
+            health,
+            saved_timeout,
             appended: AtomicU64::new(0),
             durable: watch::channel(0).0,
             someone_waits: Notify::new(),
@@ -42,15 +68,34 @@ impl GroupCommit {
         self.appended.fetch_add(1, Ordering::AcqRel) + 1
     }
 
-    /// Waits until the append with `ticket` is durable.
-    pub async fn wait(&self, ticket: u64) {
+    /// Waits until the append with `ticket` is durable, or until it is known that it will
+    /// not be (the store failed), or for `saved_timeout` at most.
+    pub async fn wait(&self, ticket: u64) -> Result<(), NotSaved> {
         let mut durable = self.durable.subscribe();
-        if *durable.borrow() >= ticket {
-            return;
+        let outcome = if *durable.borrow() >= ticket {
+            return Ok(());
+        } else if let Some(reason) = self.health.failure() {
+            Err(NotSaved::StoreFailed(reason.to_owned()))
+        } else {
+            self.someone_waits.notify_one();
+            tokio::select! {
+                // The sender lives as long as `self`: this ends only once the ticket is durable.
+                _ = durable.wait_for(|&d| d >= ticket) => Ok(()),
+                _ = self.health.failed() => match *self.durable.borrow() >= ticket {
+                    true => Ok(()),
+                    false => Err(NotSaved::StoreFailed(
+                        self.health.failure().unwrap_or_default().to_owned(),
+                    )),
+                },
+                _ = tokio::time::sleep(self.saved_timeout) => {
+                    Err(NotSaved::TimedOut(self.saved_timeout))
+                }
+            }
+        };
+        if outcome.is_err() {
+            self.metrics.error("not_saved");
         }
-        self.someone_waits.notify_one();
-        // The sender lives as long as `self`, so this only ends when the ticket is durable.
-        let _ = durable.wait_for(|&d| d >= ticket).await;
+        outcome
     }
 
     /// Flushes now if anything is unflushed.
@@ -66,9 +111,13 @@ impl GroupCommit {
     async fn flush_through(&self, target: u64) -> Result<(), StoreError> {
         let store = self.store.clone();
         let started = Instant::now();
-        tokio::task::spawn_blocking(move || store.flush())
+        let flushed = tokio::task::spawn_blocking(move || store.flush())
             .await
-            .expect("flush task does not panic")?;
+            .expect("flush task does not panic");
+        if let Err(e) = flushed {
+            self.health.record(&e);
+            return Err(e);
+        }
         self.metrics
             .flush_seconds
             .observe(started.elapsed().as_secs_f64());
@@ -89,10 +138,14 @@ impl GroupCommit {
                 _ = tokio::time::sleep(flush_interval) => {}
                 _ = stop.cancelled() => break,
             }
+            if self.health.failure().is_some() {
+                // Nothing can become durable any more; waiters were answered.
+                stop.cancelled().await;
+                break;
+            }
             if let Err(e) = self.flush().await {
                 self.metrics.error("storage");
-                tracing::error!(error = %e, "flushing the store failed; will retry");
-                tokio::time::sleep(Duration::from_millis(100)).await;
+                tracing::error!(error = %e, "flushing the store failed");
             }
         }
     }

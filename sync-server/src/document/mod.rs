@@ -5,12 +5,12 @@
 //! | **load** | [`load`] | the first connection or request builds the document from the store (snapshot, then log); at the cap of loaded trips the one idle the longest is evicted first |
 //! | **join** | [`join`] | a connection enters its trip's room and gets sync step 1 and everyone's presence; **leave** removes it and its presence |
 //! | **change** | [`change`] | an update from anywhere (a connection, the REST API) takes one path: decoded, checked, applied, then stored and relayed |
-//! | **store** | [`store`], [`durability`] | the update is appended to the trip's log before it is relayed; group commit makes it durable and answers "saved" |
+//! | **store** | [`store`], [`durability`], [`store_health`] | the update is appended to the trip's log before it is relayed; group commit makes it durable and answers "saved" (or "not saved", in bounded time); a store that failed or is low on space takes no write |
 //! | relay | [`relay`] | replies and broadcasts go into each peer's bounded outbox; a peer too slow to keep up is hung up |
 //! | **compact** | [`compaction`] | after many updates, on unload and at shutdown, the log is folded into a snapshot, one trip at a time |
 //! | **unload** | [`unload`] | a room nobody used for a while leaves memory (and is compacted); stale presence expires |
 //! | **delete** | [`delete`] | connections are closed with 4404 and the trip is erased |
-//! | **shutdown** | [`shutdown`] | every connection is closed and every loaded trip compacted |
+//! | **shutdown** | [`shutdown`] | every connection is closed and every loaded trip compacted, until a deadline |
 //!
 //! Around them: [`room`] (a loaded trip and its peers under one lock), [`rooms`] (the
 //! registry), [`retry`] (the one "the room closed, look it up again" policy), [`origin`] (who a change came
@@ -36,11 +36,12 @@ pub mod rooms;
 pub mod services;
 pub mod shutdown;
 pub mod store;
+pub mod store_health;
 pub mod unload;
 
 pub use change::{ChangeError, Changed};
 pub use compaction::{Compactor, OnCompacted};
-pub use durability::GroupCommit;
+pub use durability::{GroupCommit, NotSaved};
 pub use events::EventFeed;
 pub use load::{load_doc, LoadError, LoadedDoc};
 pub use origin::{ConnId, Origin};
@@ -48,3 +49,5 @@ pub use peer::{CloseReason, Hangup, Peer};
 pub use room::Room;
 pub use rooms::Rooms;
 pub use services::Services;
+pub use shutdown::ShutdownReport;
+pub use store_health::{StoreHealth, Unwritable, EXIT_STORE_FAILED};

@@ -1,5 +1,5 @@
 //! What every room needs from the server, and nothing more: the store, group commit, the
-//! compaction thread, the event feed, metrics and settings.
+//! store's health, the compaction thread, the event feed, metrics and settings.
 
 use std::sync::Arc;
 
@@ -8,6 +8,7 @@ use persistence::{DocStore, TripId};
 use super::compaction::{Compactor, OnCompacted};
 use super::durability::GroupCommit;
 use super::events::EventFeed;
+use super::store_health::StoreHealth;
 use crate::config::ServerConfig;
 use crate::metrics::Metrics;
 
@@ -17,6 +18,8 @@ pub struct Services {
     pub store: Arc<dyn DocStore>,
     /// Group commit of the store's writes.
     pub commit: Arc<GroupCommit>,
+    /// Whether the store takes writes (failed, low on space).
+    pub health: Arc<StoreHealth>,
     /// Metrics.
     pub metrics: Arc<Metrics>,
     /// Settings.
@@ -30,9 +33,19 @@ pub struct Services {
 impl Services {
     /// The services over `store`; starts the compaction thread.
     pub fn new(config: ServerConfig, store: Arc<dyn DocStore>, metrics: Arc<Metrics>) -> Services {
+        let health = Arc::new(StoreHealth::new(
+            config.data_dir.clone(),
+            config.min_free_bytes,
+        ));
         Services {
-            commit: Arc::new(GroupCommit::new(store.clone(), metrics.clone())),
-            compactor: Compactor::start(store.clone(), metrics.clone()),
+            commit: Arc::new(GroupCommit::new(
+                store.clone(),
+                metrics.clone(),
+                health.clone(),
+                config.saved_timeout,
+            )),
+            compactor: Compactor::start(store.clone(), metrics.clone(), health.clone()),
+            health,
             events: EventFeed::default(),
             store,
             metrics,

@@ -3,8 +3,9 @@
 //! stored, the feed hears the trip changed, and a long log is queued for compaction.
 
 use caravan_wire::{close, TripEvent};
-use persistence::{StoreError, UpdateMeta};
+use persistence::UpdateMeta;
 
+use super::change::ChangeError;
 use super::compaction::OnCompacted;
 use super::origin::Origin;
 use super::peer::CloseReason;
@@ -12,29 +13,41 @@ use super::room::{Room, RoomState};
 
 impl Room {
     /// Appends `update` (from `origin`) to the trip's log; returns its group-commit ticket.
-    /// When the store fails, the origin's connection is hung up with 1011: nothing after a
-    /// failed save is relayed.
+    /// When the store takes no writes (it failed, or the disk is almost full: see
+    /// `store_health`) or the append fails, the origin's connection is hung up with 1011 and
+    /// the reason: nothing after an unsaved change is relayed.
     pub(super) fn persist(
         &self,
         state: &mut RoomState,
         origin: &Origin,
         update: &[u8],
-    ) -> Result<u64, StoreError> {
+    ) -> Result<u64, ChangeError> {
         let services = &self.services;
         let meta = UpdateMeta {
             at_ms: persistence::now_ms(),
             origin: Some(origin.label()),
         };
-        if let Err(e) = services.store.append(&self.trip, update, &meta) {
-            services.metrics.error("storage");
-            tracing::error!(trip = %self.trip, error = %e, "could not append an update");
-            if let Some(peer) = origin.connection().and_then(|c| state.peers.get(&c)) {
-                peer.hangup.hang_up(CloseReason::new(
-                    close::SERVER_ERROR,
-                    "the server could not save your change",
-                ));
+        let refused = match services.health.writable() {
+            Err(unwritable) => {
+                services.metrics.error("store_unwritable");
+                Some((unwritable.to_string(), ChangeError::Unwritable(unwritable)))
             }
-            return Err(e);
+            Ok(()) => match services.store.append(&self.trip, update, &meta) {
+                Ok(()) => None,
+                Err(e) => {
+                    services.metrics.error("storage");
+                    tracing::error!(trip = %self.trip, error = %e, "could not append an update");
+                    services.health.record(&e);
+                    Some(("the server could not save your change".to_owned(), e.into()))
+                }
+            },
+        };
+        if let Some((reason, error)) = refused {
+            if let Some(peer) = origin.connection().and_then(|c| state.peers.get(&c)) {
+                peer.hangup
+                    .hang_up(CloseReason::new(close::SERVER_ERROR, reason));
+            }
+            return Err(error);
         }
         services.metrics.updates_in_total.inc();
         state.log_len += 1;

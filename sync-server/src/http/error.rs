@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 
 use crate::auth::Refusal;
-use crate::document::{ChangeError, LoadError};
+use crate::document::{ChangeError, LoadError, NotSaved, Unwritable};
 use crate::protocol::ProtocolError;
 
 /// An HTTP error answer.
@@ -16,6 +16,8 @@ pub struct ApiError {
     status: StatusCode,
     message: String,
     reasons: Vec<doc_model::Invalid>,
+    /// Seconds for a `Retry-After` header (503s the client should retry).
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -25,6 +27,7 @@ impl ApiError {
             status: StatusCode::BAD_REQUEST,
             message: message.into(),
             reasons: Vec::new(),
+            retry_after: None,
         }
     }
 
@@ -34,6 +37,7 @@ impl ApiError {
             status: StatusCode::BAD_REQUEST,
             message: message.into(),
             reasons,
+            retry_after: None,
         }
     }
 
@@ -43,6 +47,15 @@ impl ApiError {
             status,
             message: message.into(),
             reasons: Vec::new(),
+            retry_after: None,
+        }
+    }
+
+    /// 503 with `Retry-After: seconds`: the server cannot do it now, but will.
+    pub fn unavailable(message: impl Into<String>, seconds: u64) -> ApiError {
+        ApiError {
+            retry_after: Some(seconds),
+            ..ApiError::with_status(StatusCode::SERVICE_UNAVAILABLE, message)
         }
     }
 
@@ -62,6 +75,7 @@ impl ApiError {
             status: StatusCode::NOT_FOUND,
             message: message.into(),
             reasons: Vec::new(),
+            retry_after: None,
         }
     }
 
@@ -71,6 +85,7 @@ impl ApiError {
             status: StatusCode::INTERNAL_SERVER_ERROR,
             message: message.into(),
             reasons: Vec::new(),
+            retry_after: None,
         }
     }
 }
@@ -82,7 +97,13 @@ impl IntoResponse for ApiError {
         } else {
             serde_json::json!({ "error": self.message, "reasons": self.reasons })
         };
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, seconds.into());
+        }
+        response
     }
 }
 
@@ -114,6 +135,7 @@ impl From<ChangeError> for ApiError {
             }
             ChangeError::Protocol(e) => ApiError::bad_request(e.to_string()),
             ChangeError::Storage(e) => e.into(),
+            ChangeError::Unwritable(e) => e.into(),
             ChangeError::Closed => ApiError::with_status(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "the trip is being unloaded, try again",
@@ -125,6 +147,37 @@ impl From<ChangeError> for ApiError {
 impl From<persistence::StoreError> for ApiError {
     fn from(e: persistence::StoreError) -> ApiError {
         tracing::error!(error = %e, "storage error in an API request");
+        if e.is_engine_failure() {
+            return ApiError::unavailable(
+                format!("the store failed ({e}); this server will restart"),
+                RETRY_UNWRITABLE_SECS,
+            );
+        }
         ApiError::internal("storage error")
+    }
+}
+
+/// Seconds a client is told to wait before writing again to a server that takes no writes
+/// (low on space: until someone frees it; failed: until the supervisor has restarted it).
+const RETRY_UNWRITABLE_SECS: u64 = 30;
+/// Seconds a client is told to wait after a "saved" wait that timed out.
+const RETRY_NOT_SAVED_SECS: u64 = 5;
+
+/// A store that takes no writes: 503 with `Retry-After` and the reason.
+impl From<Unwritable> for ApiError {
+    fn from(e: Unwritable) -> ApiError {
+        ApiError::unavailable(e.to_string(), RETRY_UNWRITABLE_SECS)
+    }
+}
+
+/// A write that was applied but is not known to be durable: 503 with `Retry-After` (sending
+/// the same update again is harmless: Yjs updates are idempotent).
+impl From<NotSaved> for ApiError {
+    fn from(e: NotSaved) -> ApiError {
+        let seconds = match e {
+            NotSaved::StoreFailed(_) => RETRY_UNWRITABLE_SECS,
+            NotSaved::TimedOut(_) => RETRY_NOT_SAVED_SECS,
+        };
+        ApiError::unavailable(e.to_string(), seconds)
     }
 }

@@ -1,5 +1,5 @@
 //! For supervisors and dashboards: `GET /healthz` (the process answers), `GET /readyz` (the
-//! store answers) and `GET /metrics` (Prometheus text).
+//! store takes writes and answers reads) and `GET /metrics` (Prometheus text).
 
 use axum::extract::State;
 use axum::http::{header, StatusCode};
@@ -12,11 +12,18 @@ pub async fn healthz() -> &'static str {
     "ok\n"
 }
 
-/// `GET /readyz`: the store answers.
+/// `GET /readyz`: 200 "ready" only while an update can become durable: the store has not
+/// failed, the disk is above `--min-free-bytes`, and the store answers a read; otherwise 503
+/// with the reason (never "ready" while writes are refused).
 pub async fn readyz(State(app): State<AppState>) -> Response {
+    let unavailable =
+        |reason: String| (StatusCode::SERVICE_UNAVAILABLE, format!("{reason}\n")).into_response();
+    if let Err(unwritable) = app.writable() {
+        return unavailable(format!("not ready: {unwritable}"));
+    }
     match app.store_answers().await {
         Ok(_) => (StatusCode::OK, "ready\n").into_response(),
-        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "store unavailable\n").into_response(),
+        Err(e) => unavailable(format!("store unavailable: {e}")),
     }
 }
 

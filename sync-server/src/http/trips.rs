@@ -123,7 +123,7 @@ async fn create(app: &AppState, trip: &Trip, user: &str) -> Result<Response, Api
         .with_room(&id, |room| room.apply(&update, &origin))
         .await?;
     if let Some(ticket) = changed.persisted {
-        app.saved(ticket).await;
+        app.saved(ticket).await?;
     }
     tracing::info!(trip = %id, title = %trip.meta.title, "created a trip");
     Ok((

@@ -86,7 +86,7 @@ pub async fn post_update(
             }
         })?;
     if let Some(ticket) = changed.persisted {
-        app.saved(ticket).await;
+        app.saved(ticket).await?;
     }
     Ok(Json(serde_json::json!({ "saved": true, "bytes": body.len() })).into_response())
 }

@@ -17,7 +17,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::auth::Auth;
-use crate::config::ServerConfig;
+use crate::config::{defaults, ServerConfig};
 use crate::state::AppState;
 
 pub use router::router;
@@ -26,6 +26,9 @@ pub use router::router;
 const CONNECTIONS_GRACE: Duration = Duration::from_secs(5);
 /// How long the stop waits for the in-process assistant to leave its trips.
 const ASSISTANT_GRACE: Duration = Duration::from_secs(3);
+/// How often the data directory's free space is measured (for `--min-free-bytes` and
+/// `caravan_data_free_bytes`).
+const DISK_CHECK_INTERVAL: Duration = Duration::from_secs(1);
 
 /// A server that is running: its address and the tasks [`Running::stop`] ends.
 pub struct Running {
@@ -33,13 +36,14 @@ pub struct Running {
     addr: SocketAddr,
     http: JoinHandle<std::io::Result<()>>,
     sweeper: JoinHandle<()>,
+    disk_watch: JoinHandle<()>,
     assistant: Option<JoinHandle<()>>,
     flusher: JoinHandle<()>,
     stop_flushing: CancellationToken,
 }
 
 /// Starts serving `app` on `listener`: group commit's flushing loop, the sweeper (unload,
-/// presence expiry), the assistant when `config.assistant` is set, and the router.
+/// presence expiry), the disk watch (free space), the assistant when `config.assistant` is set, and the router.
 pub fn start(app: AppState, listener: TcpListener) -> std::io::Result<Running> {
     let addr = listener.local_addr()?;
     let config = app.config().clone();
@@ -58,6 +62,26 @@ pub fn start(app: AppState, listener: TcpListener) -> std::io::Result<Running> {
             loop {
                 tokio::select! {
                     _ = tokio::time::sleep(config.sweep_interval) => rooms.sweep(),
+                    _ = stop.cancelled() => break,
+                }
+            }
+        })
+    };
+    let disk_watch = {
+        let services = app.rooms.services().clone();
+        let stop = app.shutdown.clone();
+        services.health.measure_free_space();
+        tokio::spawn(async move {
+            loop {
+                if let Some(free) = services.health.measure_free_space() {
+                    services.metrics.data_free_bytes.set(free as i64);
+                }
+                services
+                    .metrics
+                    .store_failed
+                    .set(services.health.failure().is_some() as i64);
+                tokio::select! {
+                    _ = tokio::time::sleep(DISK_CHECK_INTERVAL) => {}
                     _ = stop.cancelled() => break,
                 }
             }
@@ -86,10 +110,25 @@ pub fn start(app: AppState, listener: TcpListener) -> std::io::Result<Running> {
         addr,
         http,
         sweeper,
+        disk_watch,
         assistant,
         flusher,
         stop_flushing,
     })
+}
+
+/// How a stop went: what it left undone, for the log and the exit status.
+#[derive(Debug, Default)]
+pub struct Stopped {
+    /// Trips not compacted before the stop's deadline (their logs are durable and are loaded
+    /// at the next start).
+    pub not_compacted: Vec<persistence::TripId>,
+    /// The step that took too long and was given up, if any.
+    pub gave_up: Option<&'static str>,
+    /// Whether the final flush made everything durable.
+    pub flushed: bool,
+    /// The store's failure, if it failed (the exit status is then `EXIT_STORE_FAILED`).
+    pub store_failure: Option<String>,
 }
 
 impl Running {
@@ -103,43 +142,72 @@ impl Running {
         &self.app
     }
 
-    /// Stops the server, in order: (1) stop accepting and tell every connection (1001);
-    /// (2) wait for HTTP requests to finish; (3) wait, up to 5 s, for WebSocket connections
-    /// to hang up; (4) stop the sweeper; (5) wait, up to 3 s, for the assistant; (6) close
-    /// every room and compact every loaded trip; (7) stop group commit's loop; (8) flush the
-    /// store, once, last.
-    pub async fn stop(self) -> anyhow::Result<()> {
+    /// Stops the server, in order, every step under a deadline (`--stop-timeout-secs` for
+    /// steps 1 to 7 together, then the final flush's own [`defaults::FINAL_FLUSH_SECS`]): (1)
+    /// stop accepting and tell every connection (1001); (2) wait for HTTP requests to finish;
+    /// (3) wait, up to 5 s, for WebSocket connections to hang up; (4) stop the sweeper; (5)
+    /// wait, up to 3 s, for the assistant; (6) close every room and compact every loaded trip
+    /// until the deadline (what is left keeps its durable log); (7) stop group commit's loop;
+    /// (8) flush the store, once, last. A failed step is logged and the next one runs.
+    pub async fn stop(self) -> Stopped {
         let app = &self.app;
+        let config = app.config();
+        let deadline = tokio::time::Instant::now() + config.stop_timeout;
+        let soon = |grace: Duration| deadline.min(tokio::time::Instant::now() + grace);
+        let mut stopped = Stopped::default();
         app.shutdown.cancel();
-        self.http
-            .await
-            .context("the HTTP server panicked")?
-            .context("serving")?;
+        match tokio::time::timeout_at(deadline, self.http).await {
+            Err(_) => stopped.gave_up = Some("waiting for HTTP requests"),
+            Ok(Err(e)) => tracing::error!(error = %e, "the HTTP server panicked"),
+            Ok(Ok(Err(e))) => tracing::error!(error = %e, "the HTTP server failed"),
+            Ok(Ok(Ok(()))) => {}
+        }
         let metrics = app.metrics();
-        let deadline = tokio::time::Instant::now() + CONNECTIONS_GRACE;
-        while metrics.connections.get() > 0 && tokio::time::Instant::now() < deadline {
+        let connections_deadline = soon(CONNECTIONS_GRACE);
+        while metrics.connections.get() > 0 && tokio::time::Instant::now() < connections_deadline {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        let _ = self.sweeper.await;
+        let _ = tokio::time::timeout_at(deadline, self.sweeper).await;
+        let _ = tokio::time::timeout_at(deadline, self.disk_watch).await;
         if let Some(assistant) = self.assistant {
-            let _ = tokio::time::timeout(ASSISTANT_GRACE, assistant).await;
+            let _ = tokio::time::timeout_at(soon(ASSISTANT_GRACE), assistant).await;
         }
-        app.rooms.shutdown().await;
+        let report = app.rooms.shutdown(deadline).await;
+        stopped.not_compacted = report.skipped;
+        if !stopped.not_compacted.is_empty() {
+            stopped
+                .gave_up
+                .get_or_insert("compacting every loaded trip");
+        }
         self.stop_flushing.cancel();
         let _ = self.flusher.await;
-        app.rooms
-            .services()
-            .commit
-            .final_flush()
+        let final_flush = app.rooms.services().commit.final_flush();
+        match tokio::time::timeout(Duration::from_secs(defaults::FINAL_FLUSH_SECS), final_flush)
             .await
-            .context("the final flush failed")?;
-        Ok(())
+        {
+            Ok(Ok(())) => stopped.flushed = true,
+            Ok(Err(e)) => tracing::error!(error = %e, "the final flush failed"),
+            Err(_) => tracing::error!("the final flush did not end in time"),
+        }
+        stopped.store_failure = app.rooms.services().health.failure().map(str::to_owned);
+        stopped
     }
 }
 
-/// `caravan serve`: opens the store, listens, runs until SIGINT or SIGTERM, then stops
-/// cleanly (see [`Running::stop`]).
-pub async fn serve(config: ServerConfig, auth: Auth) -> anyhow::Result<()> {
+/// How `caravan serve` ended; `main` turns it into the exit status.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Ended {
+    /// Stopped by a signal, everything saved: status 0.
+    Stopped,
+    /// Stopped, but the store had failed or the final flush did not complete:
+    /// [`crate::document::store_health::EXIT_STORE_FAILED`].
+    StoreFailed,
+}
+
+/// `caravan serve`: opens the store, listens, runs until SIGINT or SIGTERM (or, after the
+/// store failed, until `--store-failure-grace-secs` have passed), then stops (see
+/// [`Running::stop`]). A second SIGINT or SIGTERM during the stop exits at once (status 130).
+pub async fn serve(config: ServerConfig, auth: Auth) -> anyhow::Result<Ended> {
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating the data directory {}", config.data_dir.display()))?;
     let store = SledStore::open_with_keys(&config.data_dir, config.encryption_keys.clone())
@@ -169,11 +237,52 @@ pub async fn serve(config: ServerConfig, auth: Auth) -> anyhow::Result<()> {
             "the family app is not served: build it (make run does) or give --web-root"
         ),
     }
-    signals::stop_signal().await;
-    tracing::info!("stopping: closing connections and saving every trip");
-    running.stop().await?;
+    let health = running.app().rooms.services().health.clone();
+    tokio::select! {
+        _ = signals::stop_signal() => {
+            tracing::info!(
+                "stopping: closing connections and saving every trip (at most {} s; a second \
+                 signal exits at once)",
+                config.stop_timeout.as_secs() + defaults::FINAL_FLUSH_SECS
+            );
+        }
+        _ = async {
+            health.failed().await;
+            tokio::time::sleep(config.store_failure_grace).await
+        } => {
+            tracing::error!(
+                "stopping: the store failed {} s ago; exiting for the supervisor to restart \
+                 this server",
+                config.store_failure_grace.as_secs()
+            );
+        }
+    }
+    tokio::spawn(async {
+        signals::stop_signal().await;
+        tracing::warn!("a second stop signal: exiting now, without finishing the stop");
+        std::process::exit(signals::EXIT_SECOND_SIGNAL);
+    });
+    let stopped = running.stop().await;
+    if let Some(step) = stopped.gave_up {
+        tracing::warn!(step, "the stop ran out of time");
+    }
+    if !stopped.not_compacted.is_empty() {
+        tracing::warn!(
+            trips = stopped.not_compacted.len(),
+            first = %stopped.not_compacted[0],
+            "left uncompacted (their logs are durable and load at the next start)"
+        );
+    }
+    if let Some(failure) = &stopped.store_failure {
+        tracing::error!(error = %failure, "stopped; the store had failed: changes acknowledged \
+            as saved are durable, the others were refused");
+        return Ok(Ended::StoreFailed);
+    }
+    if !stopped.flushed {
+        return Ok(Ended::StoreFailed);
+    }
     tracing::info!("stopped; everything is saved");
-    Ok(())
+    Ok(Ended::Stopped)
 }
 
 /// Says at start how the server is protected, loudly when it is not.

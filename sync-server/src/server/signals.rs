@@ -1,6 +1,9 @@
 //! The signals that stop the server: SIGINT (Ctrl-C) and SIGTERM (systemd, Docker,
 //! Kubernetes).
 
+/// Exit status when a second signal cuts a stop short (128 + SIGINT, as shells report it).
+pub const EXIT_SECOND_SIGNAL: i32 = 130;
+
 /// Resolves at the first SIGINT or SIGTERM.
 pub async fn stop_signal() {
     let ctrl_c = async {

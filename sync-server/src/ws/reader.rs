@@ -218,14 +218,22 @@ impl<'a> Reader<'a> {
     }
 
     /// Answers "saved?" number `n` once everything this connection sent so far is durable.
+    /// When it will not be (the store failed) or is not within `--saved-timeout-secs`, the
+    /// connection is closed with 1011 and the reason instead: the client keeps what it sent
+    /// as unsaved and sends it again when it reconnects.
     fn answer_when_saved(&self, n: u64) {
         let app = self.app.clone();
         let ticket = self.last_ticket;
         let outbox = self.peer.outbox.clone();
+        let hangup = self.peer.hangup.clone();
         tokio::spawn(async move {
-            app.saved(ticket).await;
-            // A full outbox here means the connection is being closed as too slow anyway.
-            let _ = outbox.try_send(Bytes::from(messages::saved(n)));
+            match app.saved(ticket).await {
+                // A full outbox here means the connection is being closed as too slow anyway.
+                Ok(()) => drop(outbox.try_send(Bytes::from(messages::saved(n)))),
+                Err(not_saved) => {
+                    hangup.hang_up(CloseReason::new(close::SERVER_ERROR, not_saved.to_string()))
+                }
+            }
         });
     }
 

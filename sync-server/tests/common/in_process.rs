@@ -1,11 +1,11 @@
 //! Caravan in this process, for tests that step into it: the real router on 127.0.0.1:0
-//! (`server::start`) over a `MemoryStore`, and a raw WebSocket client.
+//! (`server::start`) over any store (a `MemoryStore`, a `FaultyStore`), and a raw WebSocket client.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use persistence::MemoryStore;
+use persistence::DocStore;
 use sync_server::auth::Auth;
 use sync_server::config::ServerConfig;
 use sync_server::protocol::messages;
@@ -21,7 +21,7 @@ pub type Ws =
 pub const STEP: Duration = Duration::from_secs(10);
 
 /// Caravan over `store`, with `config` (and no assistant: these tests count rooms).
-pub async fn start(config: ServerConfig, store: Arc<MemoryStore>) -> Running {
+pub async fn start(config: ServerConfig, store: Arc<dyn DocStore>) -> Running {
     let config = ServerConfig {
         assistant: false,
         ..config
@@ -62,10 +62,17 @@ pub async fn write_and_wait_saved(ws: &mut Ws, update: &[u8], n: u64) {
 
 /// Reads until the server closes the connection; its close code.
 pub async fn close_code(ws: &mut Ws) -> Option<u16> {
+    close_frame(ws).await.map(|(code, _)| code)
+}
+
+/// Reads until the server closes the connection; its close code and reason.
+pub async fn close_frame(ws: &mut Ws) -> Option<(u16, String)> {
     tokio::time::timeout(STEP, async {
         while let Some(message) = ws.next().await {
             match message {
-                Ok(Message::Close(frame)) => return frame.map(|f| u16::from(f.code)),
+                Ok(Message::Close(frame)) => {
+                    return frame.map(|f| (u16::from(f.code), f.reason.to_string()))
+                }
                 Ok(_) => {}
                 Err(_) => return None,
             }
