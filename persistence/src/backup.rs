@@ -148,6 +148,38 @@ pub fn read_backup(
     }
 }
 
+/// Checks that `input` is a whole backup (its header, then frames up to its end frame and
+/// nothing after) without decrypting it; returns the number of trips. A download is checked
+/// so before it replaces an older backup.
+pub fn check_backup(input: &mut dyn Read) -> Result<usize, StoreError> {
+    let bad = |reason: &str| StoreError::CorruptRecord {
+        trip: "(backup)".into(),
+        reason: reason.into(),
+    };
+    let mut head = vec![0; BACKUP_MAGIC.len() + 1];
+    input
+        .read_exact(&mut head)
+        .map_err(|_| bad("the file is not a Caravan backup (too short)"))?;
+    if &head[..BACKUP_MAGIC.len()] != BACKUP_MAGIC || head[BACKUP_MAGIC.len()] != BACKUP_FORMAT {
+        return Err(bad("the file is not a Caravan backup of a known format"));
+    }
+    let mut trips = 0;
+    loop {
+        let frame = read_frame(input).map_err(|_| bad("the backup is cut off"))?;
+        match frame.first() {
+            Some(&tag) if tag == TRIP_FRAME.0 => trips += 1,
+            Some(&tag) if tag == END_FRAME.0 => {
+                let mut rest = [0u8; 1];
+                return match input.read(&mut rest)? {
+                    0 => Ok(trips),
+                    _ => Err(bad("bytes after the backup's end")),
+                };
+            }
+            _ => return Err(bad("a frame of an unknown kind")),
+        }
+    }
+}
+
 /// Restores the backup in `input` into `store` (see the module's notes on merging) and
 /// flushes it.
 pub fn restore_backup(
@@ -247,8 +279,10 @@ mod tests {
             assert_eq!(notes(&restored, trip), notes(&store, trip));
         }
 
+        assert_eq!(check_backup(&mut file.as_slice()).unwrap(), 2);
         let cut = &file[..file.len() - 3];
         assert!(restore_backup(&MemoryStore::new(), None, &mut &cut[..]).is_err());
+        assert!(check_backup(&mut &cut[..]).is_err());
         let not_a_backup = b"hello world, this is not a backup";
         assert!(restore_backup(&MemoryStore::new(), None, &mut &not_a_backup[..]).is_err());
     }

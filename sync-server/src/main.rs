@@ -70,6 +70,30 @@ enum Command {
         #[arg(long, default_value = "1h")]
         ttl: String,
     },
+    /// Writes a backup of every trip to a file: from a running server with --server (and its
+    /// admin key), or from the data directory of a stopped one.
+    Backup {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// The backup file to write (replaced only once the new one is whole).
+        #[arg(long)]
+        out: PathBuf,
+        /// A running server's HTTP address, such as http://127.0.0.1:8080.
+        #[arg(long, env = "CARAVAN_SERVER")]
+        server: Option<String>,
+        /// The running server's admin key.
+        #[arg(long, env = "CARAVAN_ADMIN_KEY", hide_env_values = true)]
+        admin_key: Option<String>,
+    },
+    /// Reads a backup into a data directory (the server must be stopped): an empty directory
+    /// gets every trip back; a trip already there is merged with its backup.
+    Restore {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// The backup file.
+        #[arg(long)]
+        from: PathBuf,
+    },
     /// Prints a trip's JSON view (the server must be stopped; online: GET /api/trips/{id}).
     Export {
         #[command(flatten)]
@@ -324,5 +348,22 @@ fn main() -> anyhow::Result<()> {
             maintenance::export(store.location()?, &trip, out.as_deref())
         }
         Command::Import { store, file, id } => maintenance::import(store.location()?, &file, id),
+        Command::Backup {
+            store: _,
+            out,
+            server: Some(server),
+            admin_key,
+        } => runtime.block_on(maintenance::backup_online(
+            &server,
+            admin_key.as_deref(),
+            &out,
+        )),
+        Command::Backup {
+            store,
+            out,
+            server: None,
+            ..
+        } => maintenance::backup_offline(store.location()?, &out),
+        Command::Restore { store, from } => maintenance::restore(store.location()?, &from),
     }
 }

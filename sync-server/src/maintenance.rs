@@ -1,6 +1,7 @@
 //! The maintenance commands of `caravan`, run on a stopped server's data directory (the
-//! store is one process's at a time): compact, rekey, export, import; and `caravan token`,
-//! which mints a development token.
+//! store is one process's at a time): compact, rekey, export, import, restore; `caravan
+//! backup`, from a running server (over HTTP) or a stopped one; and `caravan token`, which
+//! mints a development token.
 
 use std::path::Path;
 
@@ -130,4 +131,93 @@ pub fn token(jwt_secret: &str, order: TokenOrder) -> anyhow::Result<()> {
     };
     println!("{}", keys.mint(&claims)?);
     Ok(())
+}
+
+/// `caravan backup` from a stopped server's data directory into `out`.
+pub fn backup_offline(location: StoreLocation, out: &Path) -> anyhow::Result<()> {
+    let keys = location.keys.clone();
+    let store = location.open()?;
+    let partial = partial_path(out);
+    let mut file = std::io::BufWriter::new(
+        std::fs::File::create(&partial)
+            .with_context(|| format!("creating {}", partial.display()))?,
+    );
+    let summary = persistence::backup::write_backup(&store, keys.as_ref(), &mut file)?;
+    file.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+    std::fs::rename(&partial, out)?;
+    println!(
+        "backed up {} trips ({} bytes of trip state) to {}",
+        summary.trips,
+        summary.bytes,
+        out.display()
+    );
+    Ok(())
+}
+
+/// `caravan backup --server URL`: downloads `GET /api/backup` from a running server into
+/// `out`; the file replaces `out` only once it is checked whole.
+pub async fn backup_online(
+    server: &str,
+    admin_key: Option<&str>,
+    out: &Path,
+) -> anyhow::Result<()> {
+    use std::io::Write;
+    let url = format!("{}/api/backup", server.trim_end_matches('/'));
+    let mut request = reqwest::Client::new().get(&url);
+    if let Some(key) = admin_key {
+        request = request.bearer_auth(key);
+    }
+    let mut response = request
+        .send()
+        .await
+        .with_context(|| format!("asking {url}"))?;
+    if !response.status().is_success() {
+        let status = response.status();
+        anyhow::bail!(
+            "{url} answered {status}: {}",
+            response.text().await.unwrap_or_default()
+        );
+    }
+    let partial = partial_path(out);
+    let mut file = std::io::BufWriter::new(
+        std::fs::File::create(&partial)
+            .with_context(|| format!("creating {}", partial.display()))?,
+    );
+    while let Some(chunk) = response.chunk().await.context("downloading the backup")? {
+        file.write_all(&chunk)?;
+    }
+    file.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+    let trips = persistence::backup::check_backup(&mut std::io::BufReader::new(
+        std::fs::File::open(&partial)?,
+    ))
+    .with_context(|| format!("the download {} is not a whole backup", partial.display()))?;
+    std::fs::rename(&partial, out)?;
+    println!("backed up {trips} trips from {server} to {}", out.display());
+    Ok(())
+}
+
+/// `caravan restore`: reads a backup into a stopped server's data directory (an empty one
+/// recreates every trip; a trip already there is merged with the backup's).
+pub fn restore(location: StoreLocation, from: &Path) -> anyhow::Result<()> {
+    let keys = location.keys.clone();
+    let store = location.open()?;
+    let mut file = std::io::BufReader::new(
+        std::fs::File::open(from).with_context(|| format!("opening {}", from.display()))?,
+    );
+    let summary = persistence::backup::restore_backup(&store, keys.as_ref(), &mut file)
+        .with_context(|| format!("restoring {}", from.display()))?;
+    println!(
+        "restored {} trips ({} bytes of trip state) from {}",
+        summary.trips,
+        summary.bytes,
+        from.display()
+    );
+    Ok(())
+}
+
+/// Where a backup is written before it is whole: `{out}.partial`.
+fn partial_path(out: &Path) -> std::path::PathBuf {
+    let mut name = out.as_os_str().to_owned();
+    name.push(".partial");
+    name.into()
 }

@@ -38,11 +38,16 @@ pub enum Action {
     Events,
     /// Mint tokens (`POST /api/tokens`).
     MintTokens,
+    /// Download a backup of every trip (`GET /api/backup`).
+    Backup,
 }
 
 impl Action {
     fn is_admin(self) -> bool {
-        matches!(self, Action::List | Action::Events | Action::MintTokens)
+        matches!(
+            self,
+            Action::List | Action::Events | Action::MintTokens | Action::Backup
+        )
     }
 }
 
@@ -321,7 +326,7 @@ fn claims_access(claims: Claims, action: Action, trip: Option<&TripId>) -> Resul
         Action::Create => claims.is_global() && role.can_write(),
         Action::List => claims.is_global(),
         Action::Events => claims.is_global() && role == Role::Assistant,
-        Action::MintTokens => false,
+        Action::MintTokens | Action::Backup => false,
     };
     if allowed {
         Ok(Access::Token(claims))
@@ -334,6 +339,7 @@ fn claims_access(claims: Claims, action: Action, trip: Option<&TripId>) -> Resul
             Action::List => "list trips (needs a token for trip *)",
             Action::Events => "follow the event feed (needs an assistant token for trip *)",
             Action::MintTokens => "mint tokens",
+            Action::Backup => "download a backup (the admin key only)",
         };
         Err(Refusal::forbidden(
             if action == Action::Write {

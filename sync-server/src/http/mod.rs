@@ -6,6 +6,7 @@
 //! | `GET/POST /api/trips`, `GET/DELETE /api/trips/{id}`, `POST /api/trips/sample` | [`trips`] |
 //! | `GET/POST /api/trips/{id}/update` | [`updates`] |
 //! | `POST /api/tokens` | [`tokens`] |
+//! | `GET /api/backup` | [`backup`] |
 //! | `GET /api/events` | [`events`] |
 //! | `GET /healthz`, `/readyz`, `/metrics` | [`health`] |
 //! | `GET /sync/{id}` | `ws` |
@@ -14,6 +15,7 @@
 //! [`error`] holds `ApiError` and every conversion into it; [`credentials`] reads a request's
 //! token.
 
+pub mod backup;
 pub mod credentials;
 pub mod error;
 pub mod events;

@@ -5,7 +5,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use axum::Router;
 
-use crate::http::{events, health, tokens, trips, updates, web_app};
+use crate::http::{backup, events, health, tokens, trips, updates, web_app};
 use crate::state::AppState;
 use crate::ws;
 
@@ -30,6 +30,7 @@ pub fn router(app: AppState) -> Router {
         )
         .route("/api/events", get(events::event_stream))
         .route("/api/tokens", post(tokens::mint_token))
+        .route("/api/backup", get(backup::get_backup))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))

@@ -43,7 +43,25 @@ impl Server {
         args: &[&str],
         env: &[(&str, &str)],
     ) -> Server {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_caravan"));
+        Server::start_binary(
+            std::path::Path::new(env!("CARGO_BIN_EXE_caravan")),
+            data,
+            port,
+            args,
+            env,
+        )
+    }
+
+    /// Starts `serve` of the `caravan` binary `binary` (another release's, say) with exactly
+    /// these extra flags.
+    pub fn start_binary(
+        binary: &std::path::Path,
+        data: &std::path::Path,
+        port: u16,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> Server {
+        let mut command = Command::new(binary);
         command
             .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data"])
             .arg(data)
