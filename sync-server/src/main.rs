@@ -27,7 +27,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Runs the server.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Folds every trip's update log into its snapshot (the server must be stopped).
     Compact {
         #[command(flatten)]

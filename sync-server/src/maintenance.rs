@@ -200,11 +200,17 @@ pub async fn backup_online(
 /// recreates every trip; a trip already there is merged with the backup's).
 pub fn restore(location: StoreLocation, from: &Path) -> anyhow::Result<()> {
     let keys = location.keys.clone();
+    let open = || -> anyhow::Result<_> {
+        Ok(std::io::BufReader::new(
+            std::fs::File::open(from).with_context(|| format!("opening {}", from.display()))?,
+        ))
+    };
+    // The whole file is read (and decrypted) once before anything is written: a cut-off or
+    // undecryptable backup restores nothing.
+    persistence::backup::read_backup(&mut open()?, keys.as_ref(), |_| Ok(()))
+        .with_context(|| format!("reading {}", from.display()))?;
     let store = location.open()?;
-    let mut file = std::io::BufReader::new(
-        std::fs::File::open(from).with_context(|| format!("opening {}", from.display()))?,
-    );
-    let summary = persistence::backup::restore_backup(&store, keys.as_ref(), &mut file)
+    let summary = persistence::backup::restore_backup(&store, keys.as_ref(), &mut open()?)
         .with_context(|| format!("restoring {}", from.display()))?;
     println!(
         "restored {} trips ({} bytes of trip state) from {}",

@@ -32,8 +32,8 @@ fn keystrokes() -> (Vec<Vec<u8>>, String) {
     })
     .unwrap();
     let mut seed = 12345u64;
-    let mut len = 0u32;
     for i in 0..KEYSTROKES {
+        let len = i as u32;
         seed = seed
             .wrapping_mul(6364136223846793005)
             .wrapping_add(1442695040888963407);
@@ -46,7 +46,6 @@ fn keystrokes() -> (Vec<Vec<u8>>, String) {
         let mut txn = doc.transact_mut();
         notes.insert(&mut txn, at, &char::from(b'a' + (i % 26) as u8).to_string());
         drop(txn);
-        len += 1;
     }
     let text = notes.get_string(&doc.transact());
     let updates = std::mem::take(&mut *updates.lock().unwrap());

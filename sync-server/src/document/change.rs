@@ -97,7 +97,7 @@ impl Room {
             }
             return Err(e.into());
         }
-        Ok(self.carry_out(&mut state, origin, &mut effects)?)
+        self.carry_out(&mut state, origin, &mut effects)
     }
 
     /// Carries out the effects of a change from `origin`, in order: each goes to its moment
