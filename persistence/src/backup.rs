@@ -110,23 +110,7 @@ pub fn read_backup(
     keys: Option<&Keyring>,
     mut each: impl FnMut(BackupEntry) -> Result<(), StoreError>,
 ) -> Result<BackupSummary, StoreError> {
-    let bad = |reason: &str| StoreError::CorruptRecord {
-        trip: "(backup)".into(),
-        reason: reason.into(),
-    };
-    let mut head = vec![0; BACKUP_MAGIC.len() + 1];
-    input
-        .read_exact(&mut head)
-        .map_err(|_| bad("the file is not a Caravan backup (too short)"))?;
-    if &head[..BACKUP_MAGIC.len()] != BACKUP_MAGIC {
-        return Err(bad("the file is not a Caravan backup"));
-    }
-    if head[BACKUP_MAGIC.len()] != BACKUP_FORMAT {
-        return Err(bad(&format!(
-            "backup format {} is not one this Caravan reads",
-            head[BACKUP_MAGIC.len()]
-        )));
-    }
+    read_header(input)?;
     let mut summary = BackupSummary::default();
     loop {
         let frame = read_frame(input).map_err(|_| bad("the backup is cut off"))?;
@@ -152,17 +136,7 @@ pub fn read_backup(
 /// nothing after) without decrypting it; returns the number of trips. A download is checked
 /// so before it replaces an older backup.
 pub fn check_backup(input: &mut dyn Read) -> Result<usize, StoreError> {
-    let bad = |reason: &str| StoreError::CorruptRecord {
-        trip: "(backup)".into(),
-        reason: reason.into(),
-    };
-    let mut head = vec![0; BACKUP_MAGIC.len() + 1];
-    input
-        .read_exact(&mut head)
-        .map_err(|_| bad("the file is not a Caravan backup (too short)"))?;
-    if &head[..BACKUP_MAGIC.len()] != BACKUP_MAGIC || head[BACKUP_MAGIC.len()] != BACKUP_FORMAT {
-        return Err(bad("the file is not a Caravan backup of a known format"));
-    }
+    read_header(input)?;
     let mut trips = 0;
     loop {
         let frame = read_frame(input).map_err(|_| bad("the backup is cut off"))?;
@@ -202,6 +176,31 @@ pub fn restore_backup(
     })?;
     store.flush()?;
     Ok(summary)
+}
+
+/// The error of a file that is not a whole backup.
+fn bad(reason: &str) -> StoreError {
+    StoreError::CorruptRecord {
+        trip: "(backup)".into(),
+        reason: reason.into(),
+    }
+}
+
+/// Reads and checks the magic line and the format byte.
+fn read_header(input: &mut dyn Read) -> Result<(), StoreError> {
+    let mut head = vec![0; BACKUP_MAGIC.len() + 1];
+    input
+        .read_exact(&mut head)
+        .map_err(|_| bad("the file is not a Caravan backup (too short)"))?;
+    if &head[..BACKUP_MAGIC.len()] != BACKUP_MAGIC {
+        return Err(bad("the file is not a Caravan backup"));
+    }
+    match head[BACKUP_MAGIC.len()] {
+        BACKUP_FORMAT => Ok(()),
+        other => Err(bad(&format!(
+            "backup format {other} is not one this Caravan reads"
+        ))),
+    }
 }
 
 fn write_frame(out: &mut dyn Write, tag: u8, record: &[u8]) -> std::io::Result<()> {

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 mod common;
 
-use common::in_process::{close_code, connect, start, write_and_wait_saved, STEP};
+use common::in_process::{close_code, connect, start, text_update, write_and_wait_saved, STEP};
 use futures_util::SinkExt;
 use persistence::{DocStore, MemoryStore, TripId, UpdateMeta};
 use sync_server::config::ServerConfig;
@@ -16,17 +16,7 @@ use sync_server::protocol::messages;
 use sync_server::server::Running;
 use tokio_tungstenite::tungstenite::Message;
 use yrs::updates::decoder::Decode;
-use yrs::{GetString, ReadTxn, StateVector, Text, Transact, Update};
-
-/// An update by client `client`, who knows nothing of the trip, writing `text` into the
-/// root text `t`.
-fn text_update(client: u64, text: &str) -> Vec<u8> {
-    let doc = yrs::Doc::with_client_id(client);
-    let t = doc.get_or_insert_text("t");
-    let mut txn = doc.transact_mut();
-    t.insert(&mut txn, 0, text);
-    txn.encode_state_as_update_v1(&StateVector::default())
-}
+use yrs::{GetString, Transact, Update};
 
 /// The trip's text `t` as the REST API gives it (`None`: 404).
 async fn text_of(server: &Running, trip: &str) -> Option<String> {

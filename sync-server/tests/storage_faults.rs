@@ -10,7 +10,9 @@ use std::time::{Duration, Instant};
 
 mod common;
 
-use common::in_process::{close_frame, connect, start, write_and_wait_saved, Ws, STEP};
+use common::in_process::{
+    close_frame, connect, start, text_update, write_and_wait_saved, Ws, STEP,
+};
 use futures_util::SinkExt;
 use persistence::{DocStore, Fault, FaultyStore, MemoryStore, TripId};
 use reqwest::StatusCode;
@@ -19,16 +21,7 @@ use sync_server::protocol::messages;
 use sync_server::server::Running;
 use tokio_tungstenite::tungstenite::Message;
 use yrs::updates::decoder::Decode;
-use yrs::{GetString, ReadTxn, StateVector, Text, Transact, Update};
-
-/// An update by client `client` writing `text` at the start of the root text `t`.
-fn text_update(client: u64, text: &str) -> Vec<u8> {
-    let doc = yrs::Doc::with_client_id(client);
-    let t = doc.get_or_insert_text("t");
-    let mut txn = doc.transact_mut();
-    t.insert(&mut txn, 0, text);
-    txn.encode_state_as_update_v1(&StateVector::default())
-}
+use yrs::{GetString, Transact, Update};
 
 fn text_in(update: &[u8]) -> String {
     let doc = yrs::Doc::new();

@@ -2,7 +2,9 @@
 //! written by an earlier release of Caravan (see its `expected.json` for which, and the command
 //! that made it), and this release must open it and read every trip as that release did.
 //!
-//! A fixture is made once, by the release it stands for, with the ignored test below:
+//! A fixture is made once, by the release it stands for (built in its own checkout with its
+//! own target directory: a worktree sharing this one's `target/` overwrites this build's
+//! artifacts of the same crates), with the ignored test below:
 //! `CARAVAN_FIXTURE_BIN=path/to/that/caravan CARAVAN_FIXTURE_NAME=store-0.1.0 cargo test -p
 //! sync_server --test upgrade -- --ignored make_fixture`. It holds a plain and an encrypted
 //! store, each with trips compacted into snapshots, trips with a snapshot and a log after it,

@@ -82,3 +82,14 @@ pub async fn close_frame(ws: &mut Ws) -> Option<(u16, String)> {
     .await
     .expect("closed in time")
 }
+
+/// An update by client `client`, who knows nothing of the trip, writing `text` at the start
+/// of the root text `t`.
+pub fn text_update(client: u64, text: &str) -> Vec<u8> {
+    use yrs::{ReadTxn, Text, Transact};
+    let doc = yrs::Doc::with_client_id(client);
+    let t = doc.get_or_insert_text("t");
+    let mut txn = doc.transact_mut();
+    t.insert(&mut txn, 0, text);
+    txn.encode_state_as_update_v1(&yrs::StateVector::default())
+}
