@@ -88,6 +88,21 @@ impl Access {
         matches!(self, Access::Token(claims) | Access::Internal(claims) if claims.role == Role::Assistant)
     }
 
+    /// Who this is, as verified, for presence (see `protocol::presence`): a token's `sub`,
+    /// role and family; nobody on an open server or with the admin key.
+    pub fn identity(&self) -> crate::protocol::Identity {
+        let mut identity = crate::protocol::Identity {
+            is_assistant: self.is_assistant(),
+            ..Default::default()
+        };
+        if let Access::Token(claims) | Access::Internal(claims) = self {
+            identity.sub = Some(claims.sub.clone());
+            identity.role = Some(claims.role.as_str().to_owned());
+            identity.family = claims.family.clone();
+        }
+        identity
+    }
+
     /// When the access ends (the token's `exp`), if it does.
     pub fn expires_at(&self) -> Option<u64> {
         match self {

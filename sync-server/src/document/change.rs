@@ -49,6 +49,8 @@ pub struct Changed {
     pub saved_questions: Vec<u64>,
     /// Updates refused because the connection may only read.
     pub denied_writes: usize,
+    /// Presence entries refused (not JSON, too big, another connection's, a fake assistant).
+    pub presence_refused: Vec<crate::protocol::PresenceRefusal>,
 }
 
 impl Room {
@@ -82,6 +84,7 @@ impl Room {
         outcome?;
         let mut changed = carried?;
         changed.denied_writes = session.take_denied();
+        changed.presence_refused = session.take_presence_refusals();
         Ok(changed)
     }
 

@@ -1,11 +1,13 @@
 use std::collections::HashSet;
 use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use yrs::sync::{Awareness, Clock, Timestamp};
 use yrs::{ClientID, Doc, ReadTxn, StateVector, Transact, Update};
 
 use super::decode::{decode_frame, Incoming};
+use super::presence::{self, Identity, Owner, Owners, PresenceRefusal};
 use super::{messages, ProtocolError};
 
 /// What the room must do after a connection's frame. Effects come out in the order they must
@@ -25,6 +27,8 @@ pub enum Effect {
 /// A room's shared state: the trip's document and the awareness states of its clients.
 pub struct RoomDoc {
     awareness: Awareness,
+    /// Which connection owns each awareness client id (see `presence`).
+    owners: Owners,
     clock: Arc<dyn Fn() -> Timestamp + Send + Sync>,
     /// Bytes the trip takes in the store (snapshot plus log), kept up to date as updates
     /// are stored and logs compacted.
@@ -44,6 +48,7 @@ impl RoomDoc {
         let for_awareness = clock.clone();
         RoomDoc {
             awareness: Awareness::with_clock(doc, move || for_awareness()),
+            owners: Owners::new(),
             clock,
             stored_bytes: 0,
             max_bytes: usize::MAX,
@@ -194,27 +199,51 @@ impl RoomDoc {
     }
 }
 
+/// Presence keys of connections: each [`DocConnection`] gets its own.
+static NEXT_PRESENCE_KEY: AtomicU64 = AtomicU64::new(1);
+
 /// The protocol state of one client's connection to a room.
 ///
-/// It remembers which awareness client ids the connection speaks for (to remove them when it
-/// closes) and whether it may write. It holds no socket: the caller feeds it frames and carries
-/// out the [`Effect`]s.
+/// It remembers which awareness client ids the connection owns (to remove them when it
+/// closes; nobody else may change them), who it is (its verified identity, written into its
+/// presence) and whether it may write. It holds no socket: the caller feeds it frames and
+/// carries out the [`Effect`]s.
 #[derive(Debug)]
 pub struct DocConnection {
     can_write: bool,
+    identity: Identity,
+    /// This connection's key in the room's presence owners.
+    presence_key: u64,
+    /// Client ids this connection introduced.
     controlled: HashSet<ClientID>,
     /// Updates refused (permission denied) and not yet reported by [`Self::take_denied`].
     denied: usize,
+    /// Presence entries refused and not yet reported by [`Self::take_presence_refusals`].
+    presence_refused: Vec<PresenceRefusal>,
 }
 
 impl DocConnection {
-    /// A connection that may (or may not) change the document.
+    /// A connection that may (or may not) change the document, with no verified identity.
     pub fn new(can_write: bool) -> DocConnection {
         DocConnection {
             can_write,
+            identity: Identity::default(),
+            presence_key: NEXT_PRESENCE_KEY.fetch_add(1, Ordering::Relaxed),
             controlled: HashSet::new(),
             denied: 0,
+            presence_refused: Vec::new(),
         }
+    }
+
+    /// The same connection, verified as `identity`.
+    pub fn with_identity(mut self, identity: Identity) -> DocConnection {
+        self.identity = identity;
+        self
+    }
+
+    /// Presence entries refused since the last call (to log and count them).
+    pub fn take_presence_refusals(&mut self) -> Vec<PresenceRefusal> {
+        std::mem::take(&mut self.presence_refused)
     }
 
     /// Whether this connection may change the document.
@@ -263,13 +292,27 @@ impl DocConnection {
                     }
                     room.integrate(update, raw, effects)?;
                 }
-                Incoming::Awareness { update, raw } => {
-                    if let Some((present, removed)) = room.apply_awareness(update) {
-                        self.controlled.extend(present);
-                        for client in removed {
-                            self.controlled.remove(&client);
+                Incoming::Awareness(update) => {
+                    let (accepted, refused) =
+                        presence::check(update, self.presence_key, &room.owners, &self.identity);
+                    if let Some(first) = refused.first() {
+                        effects.push(Effect::Reply(messages::permission_denied(&first.reason())));
+                        self.presence_refused.extend(refused);
+                    }
+                    let ids: Vec<ClientID> = accepted.clients.keys().copied().collect();
+                    let relayed = messages::awareness(&accepted);
+                    if room.apply_awareness(accepted).is_some() {
+                        for client in ids {
+                            self.controlled.insert(client);
+                            room.owners.insert(
+                                client,
+                                Owner {
+                                    connection: self.presence_key,
+                                    sub: self.identity.sub.clone(),
+                                },
+                            );
                         }
-                        effects.push(Effect::Broadcast(raw.to_vec()));
+                        effects.push(Effect::Broadcast(relayed));
                     }
                 }
                 Incoming::AwarenessQuery => {
@@ -284,9 +327,21 @@ impl DocConnection {
         Ok(())
     }
 
-    /// The connection is gone: its awareness states are removed and the others told.
+    /// The connection is gone: its awareness states are removed and the others told; only
+    /// its own ids (one taken over by a newer connection of the same person stays).
     pub fn close(&mut self, room: &mut RoomDoc, effects: &mut Vec<Effect>) {
-        let clients: Vec<ClientID> = self.controlled.drain().collect();
+        let clients: Vec<ClientID> = self
+            .controlled
+            .drain()
+            .filter(|client| {
+                room.owners
+                    .get(client)
+                    .is_some_and(|o| o.connection == self.presence_key)
+            })
+            .collect();
+        for client in &clients {
+            room.owners.remove(client);
+        }
         if let Some(message) = room.remove_awareness(&clients) {
             effects.push(Effect::Broadcast(message));
         }

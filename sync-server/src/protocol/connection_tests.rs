@@ -165,7 +165,10 @@ fn awareness_is_relayed_answered_and_removed_on_close() {
     let mut conn = DocConnection::new(true);
     let mut effects = Vec::new();
     conn.handle_frame(&mut room, &frame, &mut effects).unwrap();
-    assert_eq!(effects, [Effect::Broadcast(frame.clone())]);
+    let [Message::Awareness(relayed)] = &broadcasts(&effects)[..] else {
+        panic!("not relayed: {effects:?}")
+    };
+    assert!(relayed.clients[&alice.client_id()].json.contains("Alice"));
 
     // A newcomer gets Alice's state on open and on query.
     effects.clear();
@@ -188,6 +191,125 @@ fn awareness_is_relayed_answered_and_removed_on_close() {
     };
     assert_eq!(&*removal.clients[&alice.client_id()].json, "null");
     assert!(room.awareness_message().is_none());
+}
+
+/// An awareness frame for `client` with `clock` and the raw `json` (which need not be JSON).
+fn raw_awareness_frame(client: yrs::ClientID, clock: u32, json: &str) -> Vec<u8> {
+    let mut update = yrs::sync::AwarenessUpdate {
+        clients: Default::default(),
+    };
+    update.clients.insert(
+        client,
+        yrs::sync::awareness::AwarenessUpdateEntry {
+            clock,
+            json: json.into(),
+        },
+    );
+    messages::awareness(&update)
+}
+
+fn state_in(room: &RoomDoc, client: yrs::ClientID) -> Option<String> {
+    let Some(message) = room.awareness_message() else {
+        return None;
+    };
+    let Message::Awareness(states) = decode_one(&message) else {
+        panic!("not awareness")
+    };
+    states.clients.get(&client).map(|e| e.json.to_string())
+}
+
+#[test]
+fn presence_that_is_not_json_is_refused_to_its_sender_and_never_relayed() {
+    let mut room = room();
+    let mut mallory = DocConnection::new(true);
+    let mut effects = Vec::new();
+    let frame = raw_awareness_frame(yrs::ClientID::new(5), 1, "{not json");
+    mallory
+        .handle_frame(&mut room, &frame, &mut effects)
+        .unwrap();
+    assert!(broadcasts(&effects).is_empty(), "relayed: {effects:?}");
+    assert!(
+        matches!(&replies(&effects)[..], [Message::Auth(Some(reason))] if reason.contains("not JSON"))
+    );
+    assert_eq!(
+        mallory.take_presence_refusals(),
+        vec![PresenceRefusal::NotJson]
+    );
+    assert!(room.awareness_message().is_none());
+}
+
+#[test]
+fn a_connection_cannot_rewrite_or_remove_another_s_presence_and_closes_only_its_own() {
+    let mut room = room();
+    let alice = Doc::new();
+    let mut alice_conn = DocConnection::new(true);
+    let mut effects = Vec::new();
+    alice_conn
+        .handle_frame(
+            &mut room,
+            &awareness_frame(&alice, r#"{"user":{"name":"Alice"}}"#),
+            &mut effects,
+        )
+        .unwrap();
+    let mut mallory = DocConnection::new(true);
+    for json in [r#"{"user":{"name":"Mallory"}}"#, "null"] {
+        effects.clear();
+        let forged = raw_awareness_frame(alice.client_id(), 1000, json);
+        mallory
+            .handle_frame(&mut room, &forged, &mut effects)
+            .unwrap();
+        assert!(broadcasts(&effects).is_empty(), "relayed {json}");
+        assert_eq!(
+            mallory.take_presence_refusals(),
+            vec![PresenceRefusal::NotYours]
+        );
+        assert!(state_in(&room, alice.client_id())
+            .unwrap()
+            .contains("Alice"));
+    }
+    // Alice's own next update (a low clock) still applies.
+    effects.clear();
+    alice_conn
+        .handle_frame(
+            &mut room,
+            &raw_awareness_frame(alice.client_id(), 2, r#"{"user":{"name":"Alice B."}}"#),
+            &mut effects,
+        )
+        .unwrap();
+    assert!(state_in(&room, alice.client_id())
+        .unwrap()
+        .contains("Alice B."));
+    // Mallory leaving takes nothing of Alice's with it.
+    effects.clear();
+    mallory.close(&mut room, &mut effects);
+    assert!(effects.is_empty());
+    assert!(state_in(&room, alice.client_id()).is_some());
+}
+
+#[test]
+fn presence_carries_the_verified_identity() {
+    let mut room = room();
+    let ana = Doc::new();
+    let mut conn = DocConnection::new(true).with_identity(presence::Identity {
+        sub: Some("ana".into()),
+        role: Some("editor".into()),
+        family: Some("okafor".into()),
+        is_assistant: false,
+    });
+    let mut effects = Vec::new();
+    conn.handle_frame(
+        &mut room,
+        &awareness_frame(&ana, r#"{"user":{"name":"Ana"},"verified":{"sub":"root"}}"#),
+        &mut effects,
+    )
+    .unwrap();
+    let [Message::Awareness(relayed)] = &broadcasts(&effects)[..] else {
+        panic!("not relayed: {effects:?}")
+    };
+    let state: serde_json::Value =
+        serde_json::from_str(&relayed.clients[&ana.client_id()].json).unwrap();
+    assert_eq!(state["verified"]["sub"], "ana");
+    assert_eq!(state["user"]["name"], "Ana");
 }
 
 #[test]

@@ -24,11 +24,8 @@ pub enum Incoming<'a> {
     SyncStep1(StateVector),
     /// Sync step 2 or an update: `raw` is the lib0 v1 update as sent.
     Update { update: Update, raw: &'a [u8] },
-    /// An awareness update; `raw` is the whole message, ready to relay as it is.
-    Awareness {
-        update: AwarenessUpdate,
-        raw: &'a [u8],
-    },
+    /// An awareness update (checked by `presence` before it applies or is relayed).
+    Awareness(AwarenessUpdate),
     /// "Send me every awareness state."
     AwarenessQuery,
     /// An auth message. Clients have no business sending one; it is ignored.
@@ -54,7 +51,6 @@ fn decode_messages(frame: &[u8]) -> Result<Vec<Incoming<'_>>, ProtocolError> {
     let mut cursor = Cursor::new(frame);
     let mut messages = Vec::with_capacity(1);
     while cursor.has_content() {
-        let start = cursor.next;
         let tag: u64 = cursor.read_var().map_err(malformed)?;
         let message = match tag {
             t if t == MSG_SYNC as u64 => {
@@ -83,10 +79,7 @@ fn decode_messages(frame: &[u8]) -> Result<Vec<Incoming<'_>>, ProtocolError> {
                 check_count(payload, 3).map_err(ProtocolError::InvalidAwareness)?;
                 let update = AwarenessUpdate::decode_v1(payload)
                     .map_err(|e| ProtocolError::InvalidAwareness(e.to_string()))?;
-                Incoming::Awareness {
-                    update,
-                    raw: &frame[start..cursor.next],
-                }
+                Incoming::Awareness(update)
             }
             t if t == MSG_QUERY_AWARENESS as u64 => Incoming::AwarenessQuery,
             t if t == MSG_AUTH as u64 => {

@@ -9,7 +9,9 @@ mod connection;
 mod decode;
 mod error;
 pub mod messages;
+pub mod presence;
 
 pub use connection::{DocConnection, Effect, RoomDoc};
 pub use decode::{decode_frame, decode_update, Incoming};
 pub use error::ProtocolError;
+pub use presence::{Identity, PresenceRefusal};

@@ -143,7 +143,7 @@ impl Running {
     }
 
     /// Stops the server, in order, every step under a deadline (`--stop-timeout-secs` for
-    /// steps 1 to 7 together, then the final flush's own [`defaults::FINAL_FLUSH_SECS`]): (1)
+    /// steps 1 to 6 together, then [`defaults::FINAL_FLUSH_SECS`] for 7 and 8): (1)
     /// stop accepting and tell every connection (1001); (2) wait for HTTP requests to finish;
     /// (3) wait, up to 5 s, for WebSocket connections to hang up; (4) stop the sweeper; (5)
     /// wait, up to 3 s, for the assistant; (6) close every room and compact every loaded trip
@@ -179,12 +179,14 @@ impl Running {
                 .gave_up
                 .get_or_insert("compacting every loaded trip");
         }
+        // Steps 7 and 8 share the final flush's own time: a flush of the loop's that hangs in
+        // the engine is not waited for past it either.
+        let flush_deadline =
+            tokio::time::Instant::now() + Duration::from_secs(defaults::FINAL_FLUSH_SECS);
         self.stop_flushing.cancel();
-        let _ = self.flusher.await;
+        let _ = tokio::time::timeout_at(flush_deadline, self.flusher).await;
         let final_flush = app.rooms.services().commit.final_flush();
-        match tokio::time::timeout(Duration::from_secs(defaults::FINAL_FLUSH_SECS), final_flush)
-            .await
-        {
+        match tokio::time::timeout_at(flush_deadline, final_flush).await {
             Ok(Ok(())) => stopped.flushed = true,
             Ok(Err(e)) => tracing::error!(error = %e, "the final flush failed"),
             Err(_) => tracing::error!("the final flush did not end in time"),

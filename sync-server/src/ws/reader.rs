@@ -172,6 +172,15 @@ impl<'a> Reader<'a> {
                 if changed.denied_writes > 0 {
                     self.report_denied(changed.denied_writes);
                 }
+                for refusal in &changed.presence_refused {
+                    self.app.metrics().error(refusal.kind());
+                    tracing::warn!(
+                        trip = %self.room.trip,
+                        user = self.access.user(),
+                        reason = %refusal.reason(),
+                        "refused a presence update"
+                    );
+                }
                 self.last_ticket = changed.persisted.unwrap_or(self.last_ticket);
                 for n in changed.saved_questions {
                     self.answer_when_saved(n);

@@ -69,7 +69,7 @@ pub async fn run(
         is_assistant: access.is_assistant(),
     };
     let origin = Origin::Connection(conn);
-    let mut session = DocConnection::new(access.can_write());
+    let mut session = DocConnection::new(access.can_write()).with_identity(access.identity());
     let (sink, stream) = socket.split();
     let writer = tokio::spawn(
         writer::write(app.config().ping_interval, sink, outbox_rx, hangup.clone())
