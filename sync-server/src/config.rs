@@ -32,6 +32,8 @@ pub struct ServerConfig {
     pub sweep_interval: Duration,
     /// A trip's log is compacted into its snapshot once it holds this many updates.
     pub compact_after_updates: usize,
+    /// ... or once the bytes logged pass this and the size of the rest of the trip.
+    pub compact_after_log_bytes: usize,
     /// Longest time an update waits for a flush when nobody asked for one (group commit).
     pub flush_interval: Duration,
     /// Largest REST request body, in bytes.
@@ -96,6 +98,8 @@ pub mod defaults {
     pub const SWEEP_INTERVAL_MS: u64 = 2000;
     /// `--compact-after-updates` (10,000 measured best: see docs/benchmarks.md).
     pub const COMPACT_AFTER_UPDATES: usize = 10_000;
+    /// `--compact-after-log-bytes`.
+    pub const COMPACT_AFTER_LOG_BYTES: usize = 4 * 1024 * 1024;
     /// `--flush-interval-ms`.
     pub const FLUSH_INTERVAL_MS: u64 = 100;
     /// `--max-body-bytes`.
@@ -140,6 +144,7 @@ impl Default for ServerConfig {
             unload_after: Duration::from_secs(UNLOAD_AFTER_SECS),
             sweep_interval: Duration::from_millis(SWEEP_INTERVAL_MS),
             compact_after_updates: COMPACT_AFTER_UPDATES,
+            compact_after_log_bytes: COMPACT_AFTER_LOG_BYTES,
             flush_interval: Duration::from_millis(FLUSH_INTERVAL_MS),
             max_body_bytes: MAX_BODY_BYTES,
             max_doc_bytes: MAX_DOC_BYTES,

@@ -219,6 +219,9 @@ struct ServeArgs {
     /// docs/benchmarks.md).
     #[arg(long, env = "CARAVAN_COMPACT_AFTER_UPDATES", default_value_t = defaults::COMPACT_AFTER_UPDATES)]
     compact_after_updates: usize,
+    /// Bytes logged that also trigger a compaction, once past the size of the rest of the trip.
+    #[arg(long, env = "CARAVAN_COMPACT_AFTER_LOG_BYTES", default_value_t = defaults::COMPACT_AFTER_LOG_BYTES)]
+    compact_after_log_bytes: usize,
     /// Longest wait, in milliseconds, before an update nobody asked about is flushed to disk.
     #[arg(long, env = "CARAVAN_FLUSH_INTERVAL_MS", default_value_t = defaults::FLUSH_INTERVAL_MS)]
     flush_interval_ms: u64,
@@ -285,6 +288,7 @@ impl ServeArgs {
             awareness_timeout: Duration::from_secs(self.awareness_timeout_secs),
             unload_after: Duration::from_secs(self.unload_after_secs),
             compact_after_updates: self.compact_after_updates,
+            compact_after_log_bytes: self.compact_after_log_bytes,
             flush_interval: Duration::from_millis(self.flush_interval_ms),
             min_free_bytes: self.min_free_bytes,
             store_failure_grace: Duration::from_secs(self.store_failure_grace_secs),

@@ -35,6 +35,8 @@ pub(super) struct RoomState {
     pub closed: bool,
     /// Updates in the store's log of this trip (not yet compacted).
     pub log_len: usize,
+    /// Bytes logged since this room last queued a compaction.
+    pub log_bytes: usize,
     /// When the last connection left.
     pub idle_since: Option<Instant>,
     /// Whether `opened` was published and `closed` not yet: people are here.
@@ -69,6 +71,7 @@ impl Room {
                 peers: HashMap::new(),
                 closed: false,
                 log_len,
+                log_bytes: 0,
                 idle_since: Some(Instant::now()),
                 people_here: false,
             }),

@@ -51,19 +51,25 @@ impl Room {
         }
         services.metrics.updates_in_total.inc();
         state.log_len += 1;
+        state.log_bytes += update.len();
         Ok(services.commit.ticket())
     }
 
-    /// After a change stored one update or more: the feed is told, and a log past
-    /// `compact_after_updates` is queued for compaction.
+    /// After a change stored one update or more: the feed is told, and a long log is queued
+    /// for compaction: past `compact_after_updates` entries, or past `compact_after_log_bytes`
+    /// and the size of the rest of the trip (so a log of big rewrites never grows without bound
+    /// between count thresholds).
     pub(super) fn stored(&self, state: &mut RoomState) {
         let services = &self.services;
         services.events.publish(|| TripEvent::Changed {
             trip: self.trip.to_string(),
         });
-        if state.log_len >= services.config.compact_after_updates {
+        let rest = state.doc.stored_bytes().saturating_sub(state.log_bytes);
+        let too_many_bytes = state.log_bytes >= services.config.compact_after_log_bytes.max(rest);
+        if state.log_len >= services.config.compact_after_updates || too_many_bytes {
             // The compaction folds (about) every entry logged so far; count afresh from here.
             state.log_len = 0;
+            state.log_bytes = 0;
             let room = self.me.clone();
             let on_done: OnCompacted = Box::new(move |report| {
                 if let Some(room) = room.upgrade() {

@@ -33,8 +33,12 @@ pub struct RoomDoc {
     /// Bytes the trip takes in the store (snapshot plus log), kept up to date as updates
     /// are stored and logs compacted.
     stored_bytes: usize,
-    /// Updates that would take `stored_bytes` past this are refused.
+    /// Updates that would take the trip past this are refused.
     max_bytes: usize,
+    /// The trip's real size (its whole state encoded: what a new client downloads) at the
+    /// last measure, plus the bytes stored since: an upper bound that, unlike `stored_bytes`,
+    /// counts no garbage of the log.
+    real_bytes: Option<usize>,
 }
 
 impl RoomDoc {
@@ -52,6 +56,7 @@ impl RoomDoc {
             clock,
             stored_bytes: 0,
             max_bytes: usize::MAX,
+            real_bytes: None,
         }
     }
 
@@ -67,9 +72,26 @@ impl RoomDoc {
         self.stored_bytes
     }
 
-    /// Refuses an update of `len` bytes that would take the trip past its size limit.
-    fn admit(&self, len: usize) -> Result<(), ProtocolError> {
-        if self.stored_bytes.saturating_add(len) > self.max_bytes {
+    /// The trip's size as the limit counts it: what the store holds, or less when a measure
+    /// showed that much of it is garbage of the log (the compacted size, plus what came since).
+    pub fn size(&self) -> usize {
+        self.stored_bytes.min(self.real_bytes.unwrap_or(usize::MAX))
+    }
+
+    /// Refuses an update of `len` bytes that would take the trip past its size limit. The
+    /// limit is on the real trip, not on the uncompacted log: when the count says "too big",
+    /// the document is measured (encoded once) before anything is refused.
+    fn admit(&mut self, len: usize) -> Result<(), ProtocolError> {
+        if self.size().saturating_add(len) <= self.max_bytes {
+            return Ok(());
+        }
+        let real = self
+            .doc()
+            .transact()
+            .encode_state_as_update_v1(&StateVector::default())
+            .len();
+        self.real_bytes = Some(real);
+        if real.saturating_add(len) > self.max_bytes {
             return Err(ProtocolError::DocumentTooLarge {
                 limit: self.max_bytes,
             });
@@ -80,6 +102,7 @@ impl RoomDoc {
     /// Counts an update of `len` bytes that was stored.
     fn record_stored(&mut self, len: usize) {
         self.stored_bytes = self.stored_bytes.saturating_add(len);
+        self.real_bytes = self.real_bytes.map(|r| r.saturating_add(len));
     }
 
     /// A compaction replaced `before` bytes of snapshot and log by a snapshot of `after`.
