@@ -67,6 +67,13 @@ pub struct ServerConfig {
     /// How long a stop may take before the final flush (see `server::Running::stop`); what
     /// could not be compacted in time stays in the log.
     pub stop_timeout: Duration,
+    /// Time a client has to send a request's headers.
+    pub header_read_timeout: Duration,
+    /// Connections in the HTTP phase (not yet WebSocket) at once; past it new ones are closed.
+    pub max_http_connections: usize,
+    /// Proxies whose `X-Forwarded-For` / `Forwarded` headers name the client (for the per-IP
+    /// cap and the logs); with none, loopback clients are not capped.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Longest wait for a "saved" answer (a WebSocket "saved?" or a REST write) before it is
     /// answered "not saved".
     pub saved_timeout: Duration,
@@ -125,6 +132,10 @@ pub mod defaults {
     pub const STOP_TIMEOUT_SECS: u64 = 7;
     /// The final flush of a stop has this long of its own (not a flag).
     pub const FINAL_FLUSH_SECS: u64 = 2;
+    /// `--header-read-timeout-secs`.
+    pub const HEADER_READ_TIMEOUT_SECS: u64 = 10;
+    /// `--max-http-connections`.
+    pub const MAX_HTTP_CONNECTIONS: usize = 4096;
     /// `--saved-timeout-secs`.
     pub const SAVED_TIMEOUT_SECS: u64 = 10;
 }
@@ -159,6 +170,9 @@ impl Default for ServerConfig {
             store_failure_grace: Duration::from_secs(STORE_FAILURE_GRACE_SECS),
             stop_timeout: Duration::from_secs(STOP_TIMEOUT_SECS),
             saved_timeout: Duration::from_secs(SAVED_TIMEOUT_SECS),
+            header_read_timeout: Duration::from_secs(HEADER_READ_TIMEOUT_SECS),
+            trusted_proxies: Default::default(),
+            max_http_connections: MAX_HTTP_CONNECTIONS,
         }
     }
 }
@@ -178,6 +192,8 @@ impl ServerConfig {
         self.compact_after_updates = self.compact_after_updates.max(1);
         self.flush_interval = self.flush_interval.max(Duration::from_millis(1));
         self.saved_timeout = self.saved_timeout.max(second);
+        self.header_read_timeout = self.header_read_timeout.max(Duration::from_millis(100));
+        self.max_http_connections = self.max_http_connections.max(1);
         self
     }
 }

@@ -237,6 +237,16 @@ struct ServeArgs {
     /// compacted by then keep their (durable) logs.
     #[arg(long, env = "CARAVAN_STOP_TIMEOUT_SECS", default_value_t = defaults::STOP_TIMEOUT_SECS)]
     stop_timeout_secs: u64,
+    /// Seconds a client has to send a request's headers (slow or half-sent requests are closed).
+    #[arg(long, env = "CARAVAN_HEADER_READ_TIMEOUT_SECS", default_value_t = defaults::HEADER_READ_TIMEOUT_SECS)]
+    header_read_timeout_secs: u64,
+    /// Connections still speaking HTTP (not yet WebSocket) at once; past it new ones are closed.
+    #[arg(long, env = "CARAVAN_MAX_HTTP_CONNECTIONS", default_value_t = defaults::MAX_HTTP_CONNECTIONS)]
+    max_http_connections: usize,
+    /// Reverse proxies (CIDR ranges or addresses, comma-separated) whose X-Forwarded-For and
+    /// Forwarded headers name the client, for the per-IP cap and the logs.
+    #[arg(long, env = "CARAVAN_TRUSTED_PROXIES", default_value = "")]
+    trusted_proxies: String,
     /// Longest wait, in seconds, for a "saved" answer before it is answered "not saved".
     #[arg(long, env = "CARAVAN_SAVED_TIMEOUT_SECS", default_value_t = defaults::SAVED_TIMEOUT_SECS)]
     saved_timeout_secs: u64,
@@ -294,6 +304,12 @@ impl ServeArgs {
             store_failure_grace: Duration::from_secs(self.store_failure_grace_secs),
             stop_timeout: Duration::from_secs(self.stop_timeout_secs),
             saved_timeout: Duration::from_secs(self.saved_timeout_secs),
+            header_read_timeout: Duration::from_secs(self.header_read_timeout_secs),
+            trusted_proxies: sync_server::http::client_address::parse_trusted_proxies(
+                &self.trusted_proxies,
+            )
+            .map_err(|e| anyhow::anyhow!("--trusted-proxies: {e}"))?,
+            max_http_connections: self.max_http_connections,
             ..ServerConfig::default()
         };
         Ok(config.checked())

@@ -143,7 +143,14 @@ async fn thousands_of_connections_from_one_ip_are_capped() {
     let server = Server::start_with(
         dir.path(),
         0,
-        &["--max-connections-per-ip", &CAP.to_string()],
+        // Loopback is not capped unless a proxy is configured: trusting one (that is not
+        // this client) makes 127.0.0.1 an address like any other.
+        &[
+            "--max-connections-per-ip",
+            &CAP.to_string(),
+            "--trusted-proxies",
+            "10.9.9.9",
+        ],
         &[],
     );
     let mut open = Vec::new();

@@ -52,6 +52,7 @@ impl Room {
         services.metrics.updates_in_total.inc();
         state.log_len += 1;
         state.log_bytes += update.len();
+        services.health.appended(update.len());
         Ok(services.commit.ticket())
     }
 

@@ -27,6 +27,10 @@ pub const EXIT_STORE_FAILED: i32 = 74;
 /// Free space not known yet (or not measurable on this filesystem).
 const FREE_UNKNOWN: u64 = u64::MAX;
 
+/// Bytes appended after which free space is measured again, whatever the clock says: a fast
+/// writer must not fill the low-water mark's margin between two measures of the disk watch.
+const REMEASURE_AFTER_BYTES: u64 = 256 * 1024;
+
 /// Why the store takes no write now.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum Unwritable {
@@ -54,6 +58,8 @@ pub struct StoreHealth {
     min_free_bytes: u64,
     /// Bytes free at the last measure ([`FREE_UNKNOWN`] before the first).
     free_bytes: AtomicU64,
+    /// Bytes appended since the last measure.
+    written_since_measure: AtomicU64,
     /// The first engine error, once there was one.
     failure: OnceLock<String>,
     /// Cancelled when the store fails.
@@ -67,6 +73,7 @@ impl StoreHealth {
             data_dir,
             min_free_bytes,
             free_bytes: AtomicU64::new(FREE_UNKNOWN),
+            written_since_measure: AtomicU64::new(0),
             failure: OnceLock::new(),
             failed: CancellationToken::new(),
         }
@@ -87,6 +94,18 @@ impl StoreHealth {
             });
         }
         Ok(())
+    }
+
+    /// Counts `len` bytes appended; past [`REMEASURE_AFTER_BYTES`] since the last measure, free
+    /// space is measured again now (one `statvfs`).
+    pub fn appended(&self, len: usize) {
+        let written = self
+            .written_since_measure
+            .fetch_add(len as u64, Ordering::Relaxed)
+            + len as u64;
+        if written >= REMEASURE_AFTER_BYTES && self.min_free_bytes > 0 {
+            self.measure_free_space();
+        }
     }
 
     /// Records `error` from the store. An error of the engine itself (I/O, its own
@@ -129,6 +148,7 @@ impl StoreHealth {
             .unwrap_or(std::path::Path::new("."));
         match fs2::available_space(measured) {
             Ok(free) => {
+                self.written_since_measure.store(0, Ordering::Relaxed);
                 self.free_bytes.store(free, Ordering::Relaxed);
                 Some(free)
             }

@@ -13,9 +13,10 @@
 //! | anything else: the family app | [`web_app`] |
 //!
 //! [`error`] holds `ApiError` and every conversion into it; [`credentials`] reads a request's
-//! token.
+//! token; [`client_address`] who a request comes from, behind trusted proxies.
 
 pub mod backup;
+pub mod client_address;
 pub mod credentials;
 pub mod error;
 pub mod events;

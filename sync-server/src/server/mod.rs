@@ -3,6 +3,7 @@
 //! in named steps, in order.
 
 pub mod assistant;
+pub mod listener;
 pub mod router;
 pub mod signals;
 
@@ -90,20 +91,14 @@ pub fn start(app: AppState, listener: TcpListener) -> std::io::Result<Running> {
     let assistant = config
         .assistant
         .then(|| assistant::start_in_process(&app, addr));
-    // Small frames must leave at once: with Nagle's algorithm on, a relayed update can wait
-    // for the delayed ACK of the previous one (about 40 ms on Linux).
-    use axum::serve::ListenerExt;
-    let listener = listener.tap_io(|tcp| {
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::debug!(error = %e, "could not set TCP_NODELAY");
-        }
-    });
-    let stopping = app.shutdown.clone();
-    let serving = axum::serve(
+    let serving = listener::serve(
         listener,
-        router(app.clone()).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move { stopping.cancelled().await });
+        router(app.clone()),
+        config.header_read_timeout,
+        config.max_http_connections,
+        app.metrics().clone(),
+        app.shutdown.clone(),
+    );
     let http = tokio::spawn(async move { serving.await });
     Ok(Running {
         app,

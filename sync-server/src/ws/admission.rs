@@ -3,7 +3,9 @@
 //! A bad trip id is a 400 whether or not the request is an upgrade. Credentials in the URL
 //! or the `Authorization` header are checked now (a bad token never gets a WebSocket); with
 //! none, and tokens required, the connection must send its token first (`session`). Each
-//! client IP holds at most `--max-connections-per-ip` connections (429 past it).
+//! client IP (behind `--trusted-proxies`, the forwarded one) holds at most
+//! `--max-connections-per-ip` connections (429 past it); with no proxy configured, loopback
+//! clients are not capped (a local load balancer or test harness is one address for all).
 
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::WebSocketUpgrade;
@@ -15,6 +17,7 @@ use tracing::Instrument;
 
 use super::session;
 use crate::auth::{refused, Access, Action, Credentials, Refusal};
+use crate::http::client_address::TrustedProxies;
 use crate::http::ApiError;
 use crate::limits::IpSlot;
 use crate::state::AppState;
@@ -28,6 +31,7 @@ pub async fn sync_handler(
     Path(trip): Path<String>,
     State(app): State<AppState>,
     peer_addr: Option<axum::Extension<ConnectInfo<std::net::SocketAddr>>>,
+    headers: axum::http::HeaderMap,
     credentials: Credentials,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
@@ -41,10 +45,12 @@ pub async fn sync_handler(
     };
     // The assistant of this process is no client to cap.
     let internal = matches!(access, Some(Access::Internal(_)));
-    let slot = match peer_addr {
-        Some(axum::Extension(ConnectInfo(addr))) if !internal => {
-            Some(take_ip_slot(&app, addr.ip(), &trip)?)
-        }
+    let proxies = TrustedProxies(&app.config().trusted_proxies);
+    let client =
+        peer_addr.map(|axum::Extension(ConnectInfo(addr))| proxies.client(addr.ip(), &headers));
+    let slot = match client {
+        Some(ip) if ip.is_loopback() && proxies.is_empty() => None,
+        Some(ip) if !internal => Some(take_ip_slot(&app, ip, &trip)?),
         _ => None,
     };
     // The WebSocket layer reads messages up to twice the limit, so that a message just over it
@@ -62,6 +68,7 @@ pub async fn sync_handler(
                 "conn",
                 id = conn,
                 trip = %trip,
+                client = client.map(|ip| ip.to_string()).unwrap_or_default(),
                 user = tracing::field::Empty
             );
             session::run(app, trip, conn, socket, access, slot).instrument(span)
