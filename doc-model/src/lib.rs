@@ -13,6 +13,7 @@ pub mod proposals;
 pub mod read;
 pub mod sample;
 pub mod tally;
+pub mod time;
 mod trip_doc;
 pub mod types;
 pub mod validate;

@@ -3,13 +3,14 @@
 
 use std::collections::BTreeMap;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::de::DeserializeOwned;
 use serde_json::{Map as JsonMap, Value};
 use yrs::{Doc, ReadTxn, Transact};
 
 use crate::convert::out_to_json;
 use crate::roots;
+use crate::time::FlexibleTime;
 use crate::types::*;
 
 /// Something a read had to leave out, and why.
@@ -172,6 +173,11 @@ impl Reader<'_> {
         }
     }
 
+    /// A time field: an RFC 3339 string or epoch milliseconds (`crate::time`).
+    fn time(&mut self, f: &mut Fields<'_>, key: &'static str) -> Option<DateTime<Utc>> {
+        self.field::<FlexibleTime>(f, key).map(|t| t.0)
+    }
+
     /// A field that must be there: reported when missing or malformed, then defaulted.
     fn required<T: DeserializeOwned + Default>(
         &mut self,
@@ -305,7 +311,7 @@ impl Reader<'_> {
             question: self.required(f, "question"),
             kind: self.field(f, "kind").unwrap_or_default(),
             status: self.field(f, "status").unwrap_or_default(),
-            closes_at: self.field(f, "closesAt"),
+            closes_at: self.time(f, "closesAt"),
             created_by: self.field(f, "createdBy").unwrap_or_default(),
             wants_options: self.field(f, "wantsOptions").unwrap_or_default(),
             result: self.field(f, "result"),
@@ -339,7 +345,7 @@ impl Reader<'_> {
             decided_by: self.field(f, "decidedBy"),
             reason: self.field(f, "reason"),
             about: self.field(f, "about"),
-            created_at: self.field(f, "createdAt").unwrap_or_default(),
+            created_at: self.time(f, "createdAt").unwrap_or_default(),
             // Ops are all or nothing: a proposal whose ops cannot be read cannot be applied.
             ops: self.field(f, "ops")?,
         };
@@ -354,16 +360,43 @@ impl Reader<'_> {
             self.skip(roots::CHAT, "expected an array");
             return Vec::new();
         };
-        items
-            .iter()
-            .enumerate()
-            .filter_map(|(i, item)| match serde_json::from_value(item.clone()) {
-                Ok(message) => Some(message),
-                Err(e) => {
-                    self.skip(format!("chat.{i}"), e.to_string());
-                    None
-                }
-            })
-            .collect()
+        let mut messages = Vec::with_capacity(items.len());
+        for (i, item) in items.iter().enumerate() {
+            let path = format!("chat.{i}");
+            let Some(object) = item.as_object() else {
+                self.skip(path, "expected a map");
+                continue;
+            };
+            let mut f = Fields {
+                path,
+                object,
+                known: Vec::new(),
+            };
+            // Field by field: a field of the wrong type costs that field, not the message. A
+            // message without its id, author, text or time is not a message.
+            let id: Option<String> = self.field(&mut f, "id");
+            let author: Option<String> = self.field(&mut f, "author");
+            let text: Option<String> = self.field(&mut f, "text");
+            let at = self.time(&mut f, "at");
+            let mentions = self.field(&mut f, "mentions").unwrap_or_default();
+            let reply_to = self.field(&mut f, "replyTo");
+            let path = f.path.clone();
+            self.done(f);
+            match (id, author, text, at) {
+                (Some(id), Some(author), Some(text), Some(at)) => messages.push(ChatMessage {
+                    id,
+                    author,
+                    text,
+                    at,
+                    mentions,
+                    reply_to,
+                }),
+                _ => self.skip(
+                    path,
+                    "a chat message needs an id, an author, a text and a time",
+                ),
+            }
+        }
+        messages
     }
 }

@@ -416,7 +416,11 @@ pub struct Poll {
     #[serde(default)]
     pub status: PollStatus,
     /// When voting ends, if set.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::time::flexible_option"
+    )]
     pub closes_at: Option<DateTime<Utc>>,
     /// Who opened it.
     #[serde(default)]
@@ -449,6 +453,7 @@ pub struct Proposal {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decided_by: Option<String>,
     /// When it was written.
+    #[serde(deserialize_with = "crate::time::flexible")]
     pub created_at: DateTime<Utc>,
     /// Why it went stale or could not be applied.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -469,7 +474,8 @@ pub struct ChatMessage {
     pub author: String,
     /// The message.
     pub text: String,
-    /// When it was sent.
+    /// When it was sent (read from an RFC 3339 string or epoch milliseconds).
+    #[serde(deserialize_with = "crate::time::flexible")]
     pub at: DateTime<Utc>,
     /// Who it mentions (member ids, `assistant`).
     #[serde(default)]

@@ -2,9 +2,12 @@ use std::fmt;
 
 /// The id of a trip, which is also the name of its Yjs room and its key prefix on disk.
 ///
-/// 1 to 128 characters from `A-Z a-z 0-9 - _ .`, not starting with a dot. The restriction keeps
-/// ids safe in URLs, file names and store keys (a NUL byte separates the id from the rest of a
-/// key), and makes a mistyped or hostile path a clear error instead of a new empty trip.
+/// Any UTF-8 string of 1 to 256 bytes without control characters, and not `*` (a token's
+/// "every trip"): the room names stock clients use (`trip@home`, `team:plans`, `famille-été`,
+/// `org/team/plans`) all work, as with `@y/websocket-server`. Control characters are refused,
+/// which keeps the store's keys unambiguous (a NUL byte separates the id from the rest of a key,
+/// and the listing jumps from trip to trip past `\u{1}`) and the logs readable. Ids written by
+/// earlier Caravans (`A-Z a-z 0-9 - _ .`) are a subset: their keys are unchanged.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TripId(String);
 
@@ -18,28 +21,25 @@ pub struct InvalidTripId {
 
 impl TripId {
     /// Longest accepted id, in bytes.
-    pub const MAX_LEN: usize = 128;
+    pub const MAX_LEN: usize = 256;
 
     /// Checks `s` and wraps it.
     pub fn parse(s: &str) -> Result<TripId, InvalidTripId> {
         let fail = |reason| InvalidTripId {
-            shown: s.chars().take(40).collect(),
+            shown: s.chars().filter(|c| !c.is_control()).take(40).collect(),
             reason,
         };
         if s.is_empty() {
             return Err(fail("it is empty"));
         }
         if s.len() > Self::MAX_LEN {
-            return Err(fail("it is longer than 128 characters"));
+            return Err(fail("it is longer than 256 bytes"));
         }
-        if s.starts_with('.') {
-            return Err(fail("it starts with a dot"));
+        if s.chars().any(char::is_control) {
+            return Err(fail("it holds a control character"));
         }
-        if !s
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
-        {
-            return Err(fail("only letters, digits, '-', '_' and '.' are allowed"));
+        if s == "*" {
+            return Err(fail("`*` means every trip in a token, and names none"));
         }
         Ok(TripId(s.to_owned()))
     }
@@ -68,23 +68,38 @@ mod tests {
     use super::*;
 
     #[test]
-    fn accepts_ordinary_ids() {
-        for ok in ["a", "trip-1", "Summer_2027.v2", &"x".repeat(128)] {
+    fn accepts_the_names_stock_clients_use() {
+        for ok in [
+            "a",
+            "trip-1",
+            "Summer_2027.v2",
+            "trip@home:été",
+            "team:plans",
+            "famille-été",
+            "org/team/plans",
+            "a b",
+            ".hidden",
+            "東京 🗼",
+            &"x".repeat(256),
+            &"é".repeat(128),
+        ] {
             assert!(TripId::parse(ok).is_ok(), "{ok}");
         }
     }
 
     #[test]
-    fn refuses_dangerous_ids() {
+    fn refuses_empty_huge_control_and_wildcard_ids() {
         for bad in [
             "",
-            ".hidden",
-            "a/b",
             "a\0b",
-            "ä",
-            "a b",
-            "..",
-            &"x".repeat(129),
+            "a\nb",
+            "tab\there",
+            "\u{1}",
+            "\u{7f}",
+            "\u{85}",
+            "*",
+            &"x".repeat(257),
+            &"é".repeat(129),
         ] {
             assert!(TripId::parse(bad).is_err(), "{bad:?}");
         }

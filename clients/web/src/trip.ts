@@ -154,6 +154,12 @@ class Reader {
 }
 
 const str = (v: unknown) => typeof v === 'string'
+/** A time: an ISO-8601 string, or epoch milliseconds (what `Date.now()` writes). */
+const time = (v: unknown) => typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v) && !Number.isNaN(new Date(v).getTime()))
+/** A time read by `time`, as the ISO-8601 string the model uses. */
+function isoTime (fields: Fields, key: string): void {
+  if (typeof fields[key] === 'number') fields[key] = new Date(fields[key] as number).toISOString()
+}
 const num = (v: unknown) => typeof v === 'number' && Number.isFinite(v)
 const money = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0
 const bool = (v: unknown) => typeof v === 'boolean'
@@ -178,11 +184,11 @@ const ACTIVITY = {
 }
 const POLL = {
   question: str, kind: oneOf('single', 'ranked'), options: object, votes: object, status: oneOf('open', 'closed', 'finalized'),
-  closesAt: str, createdBy: str, wantsOptions: bool, result: () => true
+  closesAt: time, createdBy: str, wantsOptions: bool, result: () => true
 }
 const PROPOSAL = {
   author: str, summary: str, rationale: str, ops: Array.isArray, status: oneOf('pending', 'accepted', 'rejected', 'applied', 'stale'),
-  decidedBy: str, createdAt: str, reason: str, about: str
+  decidedBy: str, createdAt: time, reason: str, about: str
 }
 
 /** Reads the trip in `doc`. Never throws: what it cannot read is listed in `skipped`. */
@@ -217,15 +223,21 @@ export function readTrip (doc: Y.Doc): { trip: Trip | null, skipped: Skipped[] }
       p.options ??= {}
       p.votes ??= {}
       p.status ??= 'open'
+      isoTime(p, 'closesAt')
       return p as unknown as Poll
     }),
-    proposals: r.entities('proposals', root.proposals, (path, v) => r.fields(path, v, PROPOSAL, ['author', 'summary']) as unknown as Proposal),
+    proposals: r.entities('proposals', root.proposals, (path, v) => {
+      const p = r.fields(path, v, PROPOSAL, ['author', 'summary'])
+      if (p) isoTime(p, 'createdAt')
+      return p as unknown as Proposal
+    }),
     chat: []
   }
   const chat = root.chat
   if (Array.isArray(chat)) {
     chat.forEach((item, i) => {
-      const c = r.fields(`chat.${i}`, item, { id: str, author: str, text: str, at: str, mentions: strings, replyTo: str }, ['id', 'author', 'text', 'at'])
+      const c = r.fields(`chat.${i}`, item, { id: str, author: str, text: str, at: time, mentions: strings, replyTo: str }, ['id', 'author', 'text', 'at'])
+      if (c) isoTime(c, 'at')
       if (c) trip.chat.push(c as unknown as ChatMessage)
     })
   }

@@ -114,3 +114,33 @@ test('TypeScript reads a hostile document without throwing', () => {
   }
   assert.equal(t.meta.title, 'x')
 })
+
+test('a chat message whose time is epoch milliseconds (Date.now()) is read by both models', async () => {
+  const at = Date.UTC(2027, 0, 2, 10, 0, 0)
+  const doc = new Y.Doc()
+  doc.getMap('meta').set('title', 'Forgiving')
+  doc.getMap('meta').set('startDate', '2027-01-01')
+  doc.getMap('meta').set('endDate', '2027-01-05')
+  // What the obvious JavaScript writes: a plain object, `at: Date.now()`.
+  doc.getArray('chat').push([{ id: 'm1', author: 'ana', text: '@assistant plan day 2', at, mentions: ['assistant'] }])
+  // A field of the wrong type costs that field only.
+  doc.getArray('chat').push([{ id: 'm2', author: 'ben', text: 'hi', at: '2027-01-02T11:00:00Z', mentions: 'everyone' }])
+  const read = trip.readTrip(doc)
+  assert.equal(read.trip.chat.length, 2)
+  assert.equal(read.trip.chat[0].at, '2027-01-02T10:00:00.000Z')
+  assert.deepEqual(read.skipped.map((s) => s.path), ['chat.1.mentions'])
+
+  const id = 'forgiving-chat'
+  const provider = new WebsocketProvider(`ws://${http.slice(7)}/sync`, id, doc, { WebSocketPolyfill: WebSocket, disableBc: true })
+  await waitFor(() => provider.synced, 'synced')
+  const res = await waitFor(async () => {
+    const r = await fetch(`${http}/api/trips/${id}`)
+    return r.status === 200 ? r : null
+  }, 'the trip on the server')
+  const view = await res.json()
+  assert.equal(view.chat.length, 2, JSON.stringify(view.chat))
+  assert.equal(Date.parse(view.chat[0].at), at)
+  assert.equal(res.headers.get('x-caravan-skipped'), '1', 'only the mistyped mentions are skipped')
+  provider.destroy()
+  provider.awareness.destroy()
+})

@@ -29,6 +29,15 @@ pub async fn readyz(State(app): State<AppState>) -> Response {
 
 /// `GET /metrics`: Prometheus text.
 pub async fn metrics(State(app): State<AppState>) -> Response {
+    // The store's health as of now (free space is measured every second, and more often
+    // while writes are heavy).
+    let health = &app.rooms.services().health;
+    if let Some(free) = health.free_bytes() {
+        app.metrics().data_free_bytes.set(free as i64);
+    }
+    app.metrics()
+        .store_failed
+        .set(health.failure().is_some() as i64);
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         app.metrics().render(),

@@ -316,11 +316,20 @@ impl DocConnection {
                     room.integrate(update, raw, effects)?;
                 }
                 Incoming::Awareness(update) => {
-                    let (accepted, refused) =
-                        presence::check(update, self.presence_key, &room.owners, &self.identity);
+                    let awareness = &room.awareness;
+                    let (accepted, refused) = presence::check(
+                        update,
+                        self.presence_key,
+                        &room.owners,
+                        &self.identity,
+                        |client| awareness.meta(client).map(|(clock, _)| clock),
+                    );
                     if let Some(first) = refused.first() {
                         effects.push(Effect::Reply(messages::permission_denied(&first.reason())));
                         self.presence_refused.extend(refused);
+                    }
+                    if accepted.clients.is_empty() {
+                        continue;
                     }
                     let ids: Vec<ClientID> = accepted.clients.keys().copied().collect();
                     let relayed = messages::awareness(&accepted);

@@ -209,9 +209,7 @@ fn raw_awareness_frame(client: yrs::ClientID, clock: u32, json: &str) -> Vec<u8>
 }
 
 fn state_in(room: &RoomDoc, client: yrs::ClientID) -> Option<String> {
-    let Some(message) = room.awareness_message() else {
-        return None;
-    };
+    let message = room.awareness_message()?;
     let Message::Awareness(states) = decode_one(&message) else {
         panic!("not awareness")
     };

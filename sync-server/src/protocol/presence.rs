@@ -108,11 +108,17 @@ pub type Owners = HashMap<ClientID, Owner>;
 /// An id owned by another connection with the same verified `sub` may be taken over: a client
 /// that reconnects before the server noticed its old connection died keeps its presence. On an
 /// open server (no identities) it waits until the old connection is dropped.
+///
+/// An entry for another connection's id at a clock the room already has (`clock_of`) is an
+/// echo, dropped without a word: y-websocket clients send back every awareness change they
+/// receive, and such an entry would change nothing anyway. Only one that would change the
+/// state (a higher clock) is a forgery.
 pub fn check(
     update: AwarenessUpdate,
     owner: u64,
     owners: &Owners,
     identity: &Identity,
+    clock_of: impl Fn(ClientID) -> Option<u32>,
 ) -> (AwarenessUpdate, Vec<PresenceRefusal>) {
     let mut refused = Vec::new();
     if update.clients.len() > MAX_STATES_PER_MESSAGE {
@@ -125,7 +131,9 @@ pub fn check(
             .get(&client)
             .is_some_and(|o| o.connection != owner && (o.sub.is_none() || o.sub != identity.sub));
         if taken {
-            refused.push(PresenceRefusal::NotYours);
+            if clock_of(client).is_none_or(|known| entry.clock > known) {
+                refused.push(PresenceRefusal::NotYours);
+            }
             continue;
         }
         if entry.json.as_ref() == REMOVED {
@@ -224,15 +232,23 @@ mod tests {
     #[test]
     fn states_that_are_not_json_too_big_or_too_many_are_refused() {
         let nobody = Identity::default();
-        let (ok, refused) = check(update(&[(1, 1, "{not json")]), 7, &Owners::new(), &nobody);
+        let (ok, refused) = check(
+            update(&[(1, 1, "{not json")]),
+            7,
+            &Owners::new(),
+            &nobody,
+            |_| None,
+        );
         assert!(ok.clients.is_empty());
         assert_eq!(refused, vec![PresenceRefusal::NotJson]);
         let big = format!("{{\"x\":\"{}\"}}", "a".repeat(MAX_STATE_BYTES));
-        let (ok, refused) = check(update(&[(1, 1, &big)]), 7, &Owners::new(), &nobody);
+        let (ok, refused) = check(update(&[(1, 1, &big)]), 7, &Owners::new(), &nobody, |_| {
+            None
+        });
         assert!(ok.clients.is_empty());
         assert_eq!(refused, vec![PresenceRefusal::TooBig]);
         let many: Vec<(u64, u32, &str)> = (0..65).map(|i| (i, 1, "{}")).collect();
-        let (ok, refused) = check(update(&many), 7, &Owners::new(), &nobody);
+        let (ok, refused) = check(update(&many), 7, &Owners::new(), &nobody, |_| None);
         assert!(ok.clients.is_empty());
         assert_eq!(refused, vec![PresenceRefusal::TooMany]);
         // A removal and a good state pass.
@@ -241,6 +257,7 @@ mod tests {
             7,
             &Owners::new(),
             &nobody,
+            |_| None,
         );
         assert_eq!(ok.clients.len(), 2);
         assert!(refused.is_empty());
@@ -257,12 +274,15 @@ mod tests {
             .collect();
         let nobody = Identity::default();
         for json in ["{\"user\":{\"name\":\"Mallory\"}}", "null"] {
-            let (ok, refused) = check(update(&[(1, 99, json)]), 8, &owners, &nobody);
+            let (ok, refused) = check(update(&[(1, 99, json)]), 8, &owners, &nobody, |_| Some(5));
             assert!(ok.clients.is_empty(), "{json}");
             assert_eq!(refused, vec![PresenceRefusal::NotYours]);
         }
+        // An echo (a clock the room has) is dropped without a refusal.
+        let (ok, refused) = check(update(&[(1, 5, "{}")]), 8, &owners, &nobody, |_| Some(5));
+        assert!(ok.clients.is_empty() && refused.is_empty());
         // Its owner may.
-        let (ok, _) = check(update(&[(1, 2, "{}")]), 7, &owners, &nobody);
+        let (ok, _) = check(update(&[(1, 2, "{}")]), 7, &owners, &nobody, |_| Some(5));
         assert_eq!(ok.clients.len(), 1);
         // Ana, reconnected on a new connection before the old one was dropped, keeps her id;
         // Bea may not take it.
@@ -270,9 +290,21 @@ mod tests {
             sub: Some(sub.into()),
             ..Identity::default()
         };
-        let (ok, _) = check(update(&[(2, 9, "{}")]), 8, &owners, &verified("ana"));
+        let (ok, _) = check(
+            update(&[(2, 9, "{}")]),
+            8,
+            &owners,
+            &verified("ana"),
+            |_| Some(5),
+        );
         assert_eq!(ok.clients.len(), 1);
-        let (ok, refused) = check(update(&[(2, 9, "{}")]), 8, &owners, &verified("bea"));
+        let (ok, refused) = check(
+            update(&[(2, 9, "{}")]),
+            8,
+            &owners,
+            &verified("bea"),
+            |_| Some(5),
+        );
         assert!(ok.clients.is_empty());
         assert_eq!(refused, vec![PresenceRefusal::NotYours]);
     }
@@ -285,14 +317,22 @@ mod tests {
             role: Some("editor".into()),
             ..Identity::default()
         };
-        let (ok, refused) = check(update(&[(1, 1, state)]), 7, &Owners::new(), &editor);
+        let (ok, refused) = check(update(&[(1, 1, state)]), 7, &Owners::new(), &editor, |_| {
+            None
+        });
         assert!(ok.clients.is_empty());
         assert_eq!(refused, vec![PresenceRefusal::FakeAssistant]);
         let assistant = Identity {
             is_assistant: true,
             ..Identity::default()
         };
-        let (ok, refused) = check(update(&[(1, 1, state)]), 7, &Owners::new(), &assistant);
+        let (ok, refused) = check(
+            update(&[(1, 1, state)]),
+            7,
+            &Owners::new(),
+            &assistant,
+            |_| None,
+        );
         assert_eq!(ok.clients.len(), 1);
         assert!(refused.is_empty());
     }
@@ -306,7 +346,7 @@ mod tests {
             is_assistant: false,
         };
         let forged = "{\"user\":{\"name\":\"Ana\"},\"verified\":{\"sub\":\"grandma\"}}";
-        let (ok, _) = check(update(&[(1, 1, forged)]), 7, &Owners::new(), &ana);
+        let (ok, _) = check(update(&[(1, 1, forged)]), 7, &Owners::new(), &ana, |_| None);
         let state: serde_json::Value = serde_json::from_str(&ok.clients[&id(1)].json).unwrap();
         assert_eq!(state["verified"]["sub"], "ana");
         assert_eq!(state["verified"]["family"], "okafor");
@@ -317,6 +357,7 @@ mod tests {
             7,
             &Owners::new(),
             &Identity::default(),
+            |_| None,
         );
         let state: serde_json::Value = serde_json::from_str(&ok.clients[&id(1)].json).unwrap();
         assert!(state.get("verified").is_none());

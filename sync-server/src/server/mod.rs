@@ -74,13 +74,7 @@ pub fn start(app: AppState, listener: TcpListener) -> std::io::Result<Running> {
         services.health.measure_free_space();
         tokio::spawn(async move {
             loop {
-                if let Some(free) = services.health.measure_free_space() {
-                    services.metrics.data_free_bytes.set(free as i64);
-                }
-                services
-                    .metrics
-                    .store_failed
-                    .set(services.health.failure().is_some() as i64);
+                services.health.measure_free_space();
                 tokio::select! {
                     _ = tokio::time::sleep(DISK_CHECK_INTERVAL) => {}
                     _ = stop.cancelled() => break,
@@ -99,7 +93,7 @@ pub fn start(app: AppState, listener: TcpListener) -> std::io::Result<Running> {
         app.metrics().clone(),
         app.shutdown.clone(),
     );
-    let http = tokio::spawn(async move { serving.await });
+    let http = tokio::spawn(serving);
     Ok(Running {
         app,
         addr,

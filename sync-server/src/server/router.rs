@@ -14,7 +14,7 @@ pub fn router(app: AppState) -> Router {
     let body_limit = app.config().max_body_bytes;
     let web_root = app.config().web_root.clone();
     let routes = Router::new()
-        .route("/sync/{trip}", get(ws::sync_handler))
+        .route("/sync/{*trip}", get(ws::sync_handler))
         .route(
             "/api/trips",
             get(trips::list_trips).post(trips::create_trip),
