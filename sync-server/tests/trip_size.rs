@@ -56,6 +56,16 @@ async fn a_trip_rewritten_far_past_its_limit_in_updates_stays_writable() {
         stored.byte_len()
     );
 
+    // The listing reports the trip's real size, not the log's bytes.
+    let listed: serde_json::Value = reqwest::get(format!("http://{}/api/trips", server.addr()))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let bytes = listed[0]["bytes"].as_u64().unwrap() as usize;
+    assert!(bytes <= LIMIT, "listed as {bytes} bytes");
+
     // A trip that is truly over the limit is refused, with the trip's own close code.
     let before = doc.transact().state_vector();
     notes.insert(&mut doc.transact_mut(), 0, &"z".repeat(LIMIT));

@@ -132,6 +132,11 @@ impl Room {
         self.lock().doc.stored_bytes()
     }
 
+    /// The trip's size as its limit counts it (see `RoomDoc::size`).
+    pub fn size(&self) -> usize {
+        self.lock().doc.size()
+    }
+
     /// A compaction of this trip replaced `before` stored bytes by `after`.
     pub(super) fn compacted(&self, before: usize, after: usize) {
         self.lock().doc.record_compaction(before, after);

@@ -25,8 +25,11 @@ pub fn trip_id(raw: &str) -> Result<TripId, ApiError> {
 #[serde(rename_all = "camelCase")]
 pub struct TripListing {
     id: String,
-    /// Bytes stored (snapshot and log).
+    /// The trip's size as its limit counts it: for a loaded trip, at most its real size (the
+    /// state a new client downloads) plus what came since; otherwise what the store holds.
     bytes: u64,
+    /// Bytes the store holds (snapshot and log, garbage of the log included).
+    stored_bytes: u64,
     /// Updates in the log, not yet compacted.
     log_len: u64,
     /// Newest stored change, ms since the Unix epoch.
@@ -48,12 +51,18 @@ pub async fn list_trips(
     Ok(Json(
         trips
             .into_iter()
-            .map(|t| TripListing {
-                connections: app.rooms.loaded(&t.id).map_or(0, |r| r.connection_count()),
-                id: t.id.to_string(),
-                bytes: t.bytes,
-                log_len: t.log_len,
-                updated_at: t.updated_at_ms,
+            .map(|t| {
+                let room = app.rooms.loaded(&t.id);
+                TripListing {
+                    connections: room.as_ref().map_or(0, |r| r.connection_count()),
+                    id: t.id.to_string(),
+                    bytes: room
+                        .as_ref()
+                        .map_or(t.bytes, |r| (r.size() as u64).min(t.bytes)),
+                    stored_bytes: t.bytes,
+                    log_len: t.log_len,
+                    updated_at: t.updated_at_ms,
+                }
             })
             .collect(),
     ))
