@@ -438,3 +438,48 @@ async fn caravan_assistant_runs_as_its_own_process() {
     assert!(answered.is_ok(), "and answered the sample's question");
     client.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chat_message_whose_time_is_a_number_is_seen_and_answered() {
+    use yrs::{Any, Array};
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_full(dir.path(), 0, &["--jwt-secret", SECRET], &[]);
+    let id = create_sample(&server).await;
+    let ana = Client::connect(
+        ClientConfig::new(server.url(), &id).with_token(token(&id, "editor", "ana")),
+    );
+    ana.wait_synced().await;
+    eventually("the assistant joins", || assistant_present(&ana)).await;
+    // What the obvious JavaScript writes: `at: Date.now()`.
+    let message: std::collections::HashMap<String, Any> = [
+        ("id".to_owned(), Any::from("numeric-at")),
+        ("author".to_owned(), Any::from("ana")),
+        ("text".to_owned(), Any::from("@assistant please plan day 2")),
+        (
+            "at".to_owned(),
+            Any::from(Utc::now().timestamp_millis() as f64),
+        ),
+        (
+            "mentions".to_owned(),
+            Any::from(vec![Any::from("assistant")]),
+        ),
+    ]
+    .into_iter()
+    .collect();
+    {
+        let chat = ana.doc().get_or_insert_array("chat");
+        let mut txn = ana.doc().transact_mut();
+        chat.push_back(&mut txn, Any::from(message));
+    }
+    eventually("the JSON view shows it", || {
+        trip_of(&ana).chat.iter().any(|m| m.id == "numeric-at")
+    })
+    .await;
+    eventually("the assistant answers it", || {
+        trip_of(&ana)
+            .chat
+            .iter()
+            .any(|m| m.reply_to.as_deref() == Some("numeric-at"))
+    })
+    .await;
+}

@@ -47,12 +47,17 @@ async fn clients_sync_share_presence_and_leave() {
     c.wait_synced().await;
     assert_eq!(text(&c), "from a");
 
-    // Presence comes and goes.
-    a.set_awareness(r#"{"user":{"name":"Ann","isAssistant":true}}"#);
+    // Presence comes and goes (and a person cannot pass for the assistant).
+    c.set_awareness(r#"{"user":{"name":"Impostor","isAssistant":true}}"#);
+    a.set_awareness(r#"{"user":{"name":"Ann"}}"#);
     eventually("ann at b", || {
         b.awareness_states().iter().any(|(_, s)| s.contains("Ann"))
     })
     .await;
+    assert!(!b
+        .awareness_states()
+        .iter()
+        .any(|(_, s)| s.contains("Impostor")));
     a.close().await;
     eventually("ann gone at b", || {
         !b.awareness_states().iter().any(|(_, s)| s.contains("Ann"))
