@@ -74,13 +74,15 @@ for (const c of cases) {
 }
 
 test('an invalid trip id in a path is a 400', async () => {
-  for (const path of ['/sync/bad%20id', '/sync/.hidden', '/sync/%C3%A4', `/sync/${'x'.repeat(129)}`, '/api/trips/a%2Fb/update']) {
+  // Any UTF-8 name a stock client uses is a trip id; control characters, more than 256 bytes
+  // and `*` (a token's "every trip") are not.
+  for (const path of ['/sync/bad%09id', '/sync/a%00b', '/sync/%7F', `/sync/${'x'.repeat(257)}`, `/sync/${'%C3%A9'.repeat(129)}`, '/sync/*', '/api/trips/a%0Ab/update']) {
     const res = await fetch(`${server.http}${path}`)
     assert.equal(res.status, 400, path)
     assert.match((await res.json()).error, /invalid trip id/)
   }
   // And a stock client gets an error, not a room.
-  const ws = new WebSocket(`${server.ws}/not%20valid`)
+  const ws = new WebSocket(`${server.ws}/not%0Avalid`)
   const status = await new Promise((resolve) => ws.on('unexpected-response', (_req, res) => resolve(res.statusCode)))
   assert.equal(status, 400)
 })
