@@ -150,6 +150,17 @@ struct Fields<'o> {
     known: Vec<&'static str>,
 }
 
+impl<'o> Fields<'o> {
+    /// The fields of `object`, reported under `path`.
+    fn new(path: String, object: &'o JsonMap<String, Value>) -> Fields<'o> {
+        Fields {
+            path,
+            object,
+            known: Vec::new(),
+        }
+    }
+}
+
 impl Reader<'_> {
     fn skip(&mut self, path: impl Into<String>, reason: impl Into<String>) {
         self.skipped.push(Skipped {
@@ -219,11 +230,7 @@ impl Reader<'_> {
                 self.skip(path, "expected a map");
                 continue;
             };
-            let mut f = Fields {
-                path,
-                object,
-                known: Vec::new(),
-            };
+            let mut f = Fields::new(path, object);
             let value = read(self, &mut f);
             self.done(f);
             out.insert(id.clone(), value);
@@ -232,11 +239,7 @@ impl Reader<'_> {
     }
 
     fn meta(&mut self, object: &JsonMap<String, Value>) -> Meta {
-        let mut f = Fields {
-            path: roots::META.into(),
-            object,
-            known: Vec::new(),
-        };
+        let mut f = Fields::new(roots::META.into(), object);
         let defaults = Meta::default();
         let start_date = self.field(&mut f, "startDate");
         let meta = Meta {
@@ -367,11 +370,7 @@ impl Reader<'_> {
                 self.skip(path, "expected a map");
                 continue;
             };
-            let mut f = Fields {
-                path,
-                object,
-                known: Vec::new(),
-            };
+            let mut f = Fields::new(path, object);
             // Field by field: a field of the wrong type costs that field, not the message. A
             // message without its id, author, text or time is not a message.
             let id: Option<String> = self.field(&mut f, "id");
