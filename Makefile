@@ -4,7 +4,7 @@ NODE_TESTS := sync-server/tests/node
 WEB := clients/web
 CARAVAN_FLAGS ?=
 
-.PHONY: run build web-app chromium test lint test-rust test-node test-web node-deps web-deps bench bench-smoke profile clean
+.PHONY: run build web-app chromium test lint test-rust test-node test-web node-deps web-deps bench bench-smoke profile clean fuzz
 
 ## Builds the family app and runs caravan on 127.0.0.1:8080 (the app at /, data in ./data).
 run: web-app
@@ -61,6 +61,21 @@ bench-smoke:
 
 # The release generator against the release server, with room for 10,000+ sockets.
 BENCH = ulimit -n 65536 2>/dev/null || ulimit -n $$(ulimit -Hn); CARAVAN_BIN=$(CURDIR)/target/release/caravan ./target/release/caravan-bench
+
+## Coverage-guided fuzzing (cargo-fuzz, nightly): each target for FUZZ_SECS (default 600 s),
+## two at a time. Crashes land in sync-server/fuzz/artifacts/; turn them into regression tests
+## in the stable suite (tests/fuzz_protocol.rs). Not part of `make test`.
+FUZZ_SECS ?= 600
+# yrs reserves what a hostile count declares and handles the failure (try_reserve): let the
+# allocator fail as it does in production instead of counting it as a crash.
+FUZZ_RUN = ASAN_OPTIONS=allocator_may_return_null=1 cargo +nightly fuzz run
+FUZZ_FLAGS = -max_total_time=$(FUZZ_SECS) -malloc_limit_mb=1000000
+fuzz:
+	@command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
+	cd sync-server/fuzz && cargo +nightly fuzz build
+	cd sync-server/fuzz && { $(FUZZ_RUN) frame_decoder -- $(FUZZ_FLAGS) & first=$$!; \
+	  $(FUZZ_RUN) doc_connection -- $(FUZZ_FLAGS); second=$$?; wait $$first && [ $$second -eq 0 ]; }
+	cd sync-server/fuzz && $(FUZZ_RUN) room_update -- $(FUZZ_FLAGS)
 
 ## The benchmarks, release builds (see docs/benchmarks.md); results in bench/results/.
 bench:

@@ -184,3 +184,33 @@ proptest! {
         }
     }
 }
+
+/// What `make fuzz` (cargo-fuzz) found, kept as regression cases: inputs whose declared counts
+/// make yrs reserve tens of gigabytes (a state vector of sync step 1, a block list of an
+/// update, and the same inside a frame). yrs asks with `try_reserve` and the server refuses the
+/// input with a clear error; the process and the room go on.
+const FOUND_BY_CARGO_FUZZ: [&[u8]; 2] = [
+    // frame_decoder: sync step 1 whose state vector declares 2^34 entries.
+    &[
+        0x00, 0x00, 0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xf5, 0x02, 0xf5, 0x03, 0xff, 0xff, 0xff,
+        0xff, 0xb7, 0xb7, 0xb3, 0xb7, 0xb7, 0x39, 0x39,
+    ],
+    // doc_connection: the same through a connection.
+    &[0x00, 0x00, 0x05, 0xc1, 0xc1, 0xc1, 0x44, 0x00],
+];
+
+#[test]
+fn inputs_found_by_cargo_fuzz_are_refused_cleanly() {
+    for frame in FOUND_BY_CARGO_FUZZ {
+        let mut room = room_with_content();
+        let before = room.encode_state();
+        let mut effects = Vec::new();
+        let outcome = DocConnection::new(true).handle_frame(&mut room, frame, &mut effects);
+        assert!(outcome.is_err() || effects.iter().all(|e| !matches!(e, Effect::Persist(_))));
+        assert_eq!(room.encode_state(), before);
+    }
+    // room_update: an update of one client whose block count is about 2^35.
+    let update = [0x01, 0xb9, 0xb9, 0xb9, 0xb9, 0x06, 0x00, 0x00];
+    let error = decode_update(&update).map(|_| ()).unwrap_err();
+    assert!(error.to_string().contains("invalid update"), "{error}");
+}

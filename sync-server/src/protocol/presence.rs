@@ -167,6 +167,12 @@ pub fn check(
     (AwarenessUpdate { clients: accepted }, refused)
 }
 
+/// Whether `state` is what a stock client can read: JSON, or `null` (a removal). Every state
+/// the server relays passes (`check` parses each one), which the fuzz targets assert.
+pub fn is_json(state: &str) -> bool {
+    serde_json::from_str::<serde::de::IgnoredAny>(state).is_ok()
+}
+
 fn empty() -> AwarenessUpdate {
     AwarenessUpdate {
         clients: HashMap::new(),
