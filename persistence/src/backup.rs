@@ -224,18 +224,9 @@ fn read_frame(input: &mut dyn Read) -> std::io::Result<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::replay::tests::typed;
     use crate::MemoryStore;
-    use yrs::{GetString, ReadTxn, StateVector, Text, Transact};
-
-    fn typed(text: &str) -> Vec<u8> {
-        let doc = yrs::Doc::new();
-        doc.get_or_insert_text("notes")
-            .push(&mut doc.transact_mut(), text);
-        let update = doc
-            .transact()
-            .encode_state_as_update_v1(&StateVector::default());
-        update
-    }
+    use yrs::{GetString, Transact};
 
     fn notes(store: &dyn DocStore, trip: &str) -> String {
         let stored = store.load(&TripId::parse(trip).unwrap()).unwrap().unwrap();

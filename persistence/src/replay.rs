@@ -103,11 +103,12 @@ pub(crate) fn fold<'a>(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use yrs::{GetString, Text};
 
-    fn typed(text: &str) -> Vec<u8> {
+    /// A fresh document's whole state after typing `text` into its `notes`.
+    pub(crate) fn typed(text: &str) -> Vec<u8> {
         let doc = Doc::new();
         doc.get_or_insert_text("notes")
             .push(&mut doc.transact_mut(), text);

@@ -137,13 +137,9 @@ pub fn token(jwt_secret: &str, order: TokenOrder) -> anyhow::Result<()> {
 pub fn backup_offline(location: StoreLocation, out: &Path) -> anyhow::Result<()> {
     let keys = location.keys.clone();
     let store = location.open()?;
-    let partial = partial_path(out);
-    let mut file = std::io::BufWriter::new(
-        std::fs::File::create(&partial)
-            .with_context(|| format!("creating {}", partial.display()))?,
-    );
+    let (partial, mut file) = create_partial(out)?;
     let summary = persistence::backup::write_backup(&store, keys.as_ref(), &mut file)?;
-    file.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+    sync(file)?;
     std::fs::rename(&partial, out)?;
     println!(
         "backed up {} trips ({} bytes of trip state) to {}",
@@ -178,15 +174,11 @@ pub async fn backup_online(
             response.text().await.unwrap_or_default()
         );
     }
-    let partial = partial_path(out);
-    let mut file = std::io::BufWriter::new(
-        std::fs::File::create(&partial)
-            .with_context(|| format!("creating {}", partial.display()))?,
-    );
+    let (partial, mut file) = create_partial(out)?;
     while let Some(chunk) = response.chunk().await.context("downloading the backup")? {
         file.write_all(&chunk)?;
     }
-    file.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+    sync(file)?;
     let trips = persistence::backup::check_backup(&mut std::io::BufReader::new(
         std::fs::File::open(&partial)?,
     ))
@@ -221,9 +213,20 @@ pub fn restore(location: StoreLocation, from: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Where a backup is written before it is whole: `{out}.partial`.
-fn partial_path(out: &Path) -> std::path::PathBuf {
+/// A backup is written to `{out}.partial` until it is whole: that path, and the file.
+fn create_partial(
+    out: &Path,
+) -> anyhow::Result<(std::path::PathBuf, std::io::BufWriter<std::fs::File>)> {
     let mut name = out.as_os_str().to_owned();
     name.push(".partial");
-    name.into()
+    let partial = std::path::PathBuf::from(name);
+    let file = std::fs::File::create(&partial)
+        .with_context(|| format!("creating {}", partial.display()))?;
+    Ok((partial, std::io::BufWriter::new(file)))
+}
+
+/// Writes out what `file` buffers and makes it durable.
+fn sync(file: std::io::BufWriter<std::fs::File>) -> anyhow::Result<()> {
+    file.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+    Ok(())
 }

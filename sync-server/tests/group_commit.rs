@@ -10,14 +10,47 @@ use sync_server::document::{GroupCommit, NotSaved, StoreHealth};
 use sync_server::metrics::Metrics;
 use tokio_util::sync::CancellationToken;
 
-fn commit_over(store: Arc<MemoryStore>, saved_timeout: Duration) -> Arc<GroupCommit> {
-    let health = Arc::new(StoreHealth::new(std::env::temp_dir(), 0));
-    Arc::new(GroupCommit::new(
-        store,
-        Arc::new(Metrics::new()),
-        health,
-        saved_timeout,
-    ))
+/// Group commit over `store`, its flushing loop running (with a long interval: only waiters
+/// trigger flushes in these tests).
+struct Flushing {
+    store: Arc<MemoryStore>,
+    commit: Arc<GroupCommit>,
+    stop: CancellationToken,
+    flusher: tokio::task::JoinHandle<()>,
+}
+
+impl Flushing {
+    fn start(store: Arc<MemoryStore>, saved_timeout: Duration) -> Flushing {
+        let health = Arc::new(StoreHealth::new(std::env::temp_dir(), 0));
+        let commit = Arc::new(GroupCommit::new(
+            store.clone(),
+            Arc::new(Metrics::new()),
+            health,
+            saved_timeout,
+        ));
+        let stop = CancellationToken::new();
+        let flusher = tokio::spawn(commit.clone().run(Duration::from_secs(60), stop.clone()));
+        Flushing {
+            store,
+            commit,
+            stop,
+            flusher,
+        }
+    }
+
+    /// Appends an update and takes its ticket.
+    fn append(&self) -> u64 {
+        let trip = TripId::parse("t").unwrap();
+        self.store
+            .append(&trip, &[0, 0], &UpdateMeta::default())
+            .unwrap();
+        self.commit.ticket()
+    }
+
+    async fn stop(self) {
+        self.stop.cancel();
+        self.flusher.await.unwrap();
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -25,18 +58,11 @@ async fn many_waiters_share_few_flushes_and_none_is_answered_early() {
     // Each flush is slow, like a disk's.
     let store =
         Arc::new(MemoryStore::new().before_flush(|| std::thread::sleep(Duration::from_millis(20))));
-    let commit = commit_over(store.clone(), Duration::from_secs(60));
-    let stop = CancellationToken::new();
-    // A long interval: only waiters trigger flushes in this test.
-    let flusher = tokio::spawn(commit.clone().run(Duration::from_secs(60), stop.clone()));
-
-    let trip = TripId::parse("t").unwrap();
+    let flushing = Flushing::start(store.clone(), Duration::from_secs(60));
+    let commit = flushing.commit.clone();
     let mut waiters = Vec::new();
     for i in 0..400u32 {
-        store
-            .append(&trip, &[0, 0], &UpdateMeta::default())
-            .unwrap();
-        let ticket = commit.ticket();
+        let ticket = flushing.append();
         let flushes_at_append = store.flushes();
         let commit = commit.clone();
         let store = store.clone();
@@ -62,29 +88,20 @@ async fn many_waiters_share_few_flushes_and_none_is_answered_early() {
     // Nothing new: waiting on an old ticket returns at once, with no flush.
     commit.wait(1).await.unwrap();
     assert_eq!(store.flushes(), flushes);
-    stop.cancel();
-    flusher.await.unwrap();
+    flushing.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_flush_answers_every_waiter_not_saved_and_later_ones_at_once() {
     let store = Arc::new(MemoryStore::new());
-    let commit = commit_over(store.clone(), Duration::from_secs(60));
-    let stop = CancellationToken::new();
-    let flusher = tokio::spawn(commit.clone().run(Duration::from_secs(60), stop.clone()));
-    let trip = TripId::parse("t").unwrap();
+    let flushing = Flushing::start(store.clone(), Duration::from_secs(60));
+    let commit = flushing.commit.clone();
 
     // One saved before the fault.
-    store
-        .append(&trip, &[0, 0], &UpdateMeta::default())
-        .unwrap();
-    let saved = commit.ticket();
+    let saved = flushing.append();
     commit.wait(saved).await.unwrap();
 
-    store
-        .append(&trip, &[0, 0], &UpdateMeta::default())
-        .unwrap();
-    let ticket = commit.ticket();
+    let ticket = flushing.append();
     store.set_failing(true);
     let answer = tokio::time::timeout(Duration::from_secs(5), commit.wait(ticket))
         .await
@@ -103,8 +120,7 @@ async fn a_failed_flush_answers_every_waiter_not_saved_and_later_ones_at_once() 
     ));
     // What was durable before stays answered "saved".
     commit.wait(saved).await.unwrap();
-    stop.cancel();
-    flusher.await.unwrap();
+    flushing.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -112,14 +128,9 @@ async fn a_flush_slower_than_the_saved_timeout_is_answered_timed_out() {
     let store = Arc::new(
         MemoryStore::new().before_flush(|| std::thread::sleep(Duration::from_millis(1500))),
     );
-    let commit = commit_over(store.clone(), Duration::from_millis(200));
-    let stop = CancellationToken::new();
-    let flusher = tokio::spawn(commit.clone().run(Duration::from_secs(60), stop.clone()));
-    let trip = TripId::parse("t").unwrap();
-    store
-        .append(&trip, &[0, 0], &UpdateMeta::default())
-        .unwrap();
-    let ticket = commit.ticket();
+    let flushing = Flushing::start(store.clone(), Duration::from_millis(200));
+    let commit = flushing.commit.clone();
+    let ticket = flushing.append();
     let started = std::time::Instant::now();
     let answer = commit.wait(ticket).await;
     assert_eq!(answer, Err(NotSaved::TimedOut(Duration::from_millis(200))));
@@ -128,6 +139,5 @@ async fn a_flush_slower_than_the_saved_timeout_is_answered_timed_out() {
         "{:?}",
         started.elapsed()
     );
-    stop.cancel();
-    flusher.await.unwrap();
+    flushing.stop().await;
 }

@@ -2,24 +2,19 @@
 //! (`persistence::backup` says what it holds and how consistent it is). `caravan backup
 //! --server` downloads it; `caravan restore` reads it into a stopped server's data directory.
 
-use std::io::Write;
-
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use bytes::Bytes;
-use tokio::sync::mpsc;
-use tokio_stream::wrappers::ReceiverStream;
+use tokio_util::io::{ReaderStream, SyncIoBridge};
 
 use crate::auth::{Action, Credentials};
 use crate::http::ApiError;
 use crate::state::AppState;
 
-/// Bytes gathered before a chunk goes to the response.
-const CHUNK_BYTES: usize = 256 * 1024;
-/// Chunks queued for a client that reads slowly before the backup waits for it.
-const CHUNKS_QUEUED: usize = 8;
+/// Bytes buffered between the backup's writer and the response: a client that reads slowly
+/// makes the backup wait, not grow in memory.
+const PIPE_BYTES: usize = 1024 * 1024;
 
 /// `GET /api/backup`: streams the backup, sealed with the store's current key when the store
 /// is encrypted. A failure after the first bytes cuts the stream off; the file then lacks its
@@ -29,24 +24,19 @@ pub async fn get_backup(
     credentials: Credentials,
 ) -> Result<Response, ApiError> {
     app.authorize(&credentials, Action::Backup, None)?;
-    let (chunks, received) = mpsc::channel::<Result<Bytes, std::io::Error>>(CHUNKS_QUEUED);
+    let (writer, reader) = tokio::io::duplex(PIPE_BYTES);
     let store = app.store().clone();
     let keys = app.config().encryption_keys.clone();
     tokio::task::spawn_blocking(move || {
-        let mut out = ChunkWriter {
-            chunks: chunks.clone(),
-            buffer: Vec::with_capacity(CHUNK_BYTES),
-        };
+        let mut out = std::io::BufWriter::new(SyncIoBridge::new(writer));
         match persistence::backup::write_backup(store.as_ref(), keys.as_ref(), &mut out) {
             Ok(summary) => tracing::info!(
                 trips = summary.trips,
                 bytes = summary.bytes,
                 "a backup was downloaded"
             ),
-            Err(e) => {
-                tracing::error!(error = %e, "the backup failed; the download is cut off");
-                let _ = chunks.blocking_send(Err(std::io::Error::other(e.to_string())));
-            }
+            // Dropping the writer ends the stream without the end frame.
+            Err(e) => tracing::error!(error = %e, "the backup failed; the download is cut off"),
         }
     });
     Ok((
@@ -57,42 +47,7 @@ pub async fn get_backup(
                 "attachment; filename=\"caravan.backup\"",
             ),
         ],
-        Body::from_stream(ReceiverStream::new(received)),
+        Body::from_stream(ReaderStream::new(reader)),
     )
         .into_response())
-}
-
-/// A `Write` that sends what it is given to the response in chunks (from a blocking thread).
-struct ChunkWriter {
-    chunks: mpsc::Sender<Result<Bytes, std::io::Error>>,
-    buffer: Vec<u8>,
-}
-
-impl ChunkWriter {
-    fn send(&mut self) -> std::io::Result<()> {
-        if self.buffer.is_empty() {
-            return Ok(());
-        }
-        let chunk = Bytes::from(std::mem::replace(
-            &mut self.buffer,
-            Vec::with_capacity(CHUNK_BYTES),
-        ));
-        self.chunks
-            .blocking_send(Ok(chunk))
-            .map_err(|_| std::io::Error::other("the client went away"))
-    }
-}
-
-impl Write for ChunkWriter {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.buffer.extend_from_slice(bytes);
-        if self.buffer.len() >= CHUNK_BYTES {
-            self.send()?;
-        }
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.send()
-    }
 }

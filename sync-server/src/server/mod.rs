@@ -44,7 +44,8 @@ pub struct Running {
 }
 
 /// Starts serving `app` on `listener`: group commit's flushing loop, the sweeper (unload,
-/// presence expiry), the disk watch (free space), the assistant when `config.assistant` is set, and the router.
+/// presence expiry), the disk watch (free space), the assistant when `config.assistant` is
+/// set, and the router.
 pub fn start(app: AppState, listener: TcpListener) -> std::io::Result<Running> {
     let addr = listener.local_addr()?;
     let config = app.config().clone();
@@ -71,14 +72,14 @@ pub fn start(app: AppState, listener: TcpListener) -> std::io::Result<Running> {
     let disk_watch = {
         let services = app.rooms.services().clone();
         let stop = app.shutdown.clone();
+        // Measured once before the first request, then every interval.
         services.health.measure_free_space();
         tokio::spawn(async move {
             loop {
-                services.health.measure_free_space();
                 tokio::select! {
-                    _ = tokio::time::sleep(DISK_CHECK_INTERVAL) => {}
+                    _ = tokio::time::sleep(DISK_CHECK_INTERVAL) => services.health.measure_free_space(),
                     _ = stop.cancelled() => break,
-                }
+                };
             }
         })
     };

@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process'
 import * as Y from 'yjs'
 import WebSocket from 'ws'
 import { WebsocketProvider } from 'y-websocket'
-import { CARAVAN_BIN, startServer, connectClient, closeClients, waitFor, sleep } from './helpers.mjs'
+import { CARAVAN_BIN, startServer, connectClient, closeClients, waitFor, sleep, mintToken } from './helpers.mjs'
 
 const SECRET = 'a node test secret, long enough for HS256 signing'
 const ADMIN_KEY = 'node-admin-key'
@@ -23,13 +23,8 @@ after(async () => {
   server.cleanup()
 })
 
-async function mintOverRest (body, key = ADMIN_KEY) {
-  const res = await fetch(`${server.http}/api/tokens`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-    body: JSON.stringify(body)
-  })
-  return { status: res.status, body: await res.json() }
+function mintOverRest (body, key = ADMIN_KEY) {
+  return mintToken(server, body, key)
 }
 
 function mintWithCli (trip, role, sub) {

@@ -168,6 +168,16 @@ export async function fetchDoc (server, trip) {
   return doc
 }
 
+/** `POST /api/tokens` with `body` and the admin `key`: `{status, body}`. */
+export async function mintToken (server, body, key) {
+  const res = await fetch(`${server.http}/api/tokens`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body)
+  })
+  return { status: res.status, body: await res.json() }
+}
+
 /** The value of a counter in /metrics (0 when absent). */
 export async function metric (server, name) {
   const text = await (await fetch(`${server.http}/metrics`)).text()

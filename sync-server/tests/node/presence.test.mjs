@@ -8,7 +8,7 @@ import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import * as Y from 'yjs'
 import * as encoding from 'lib0/encoding'
-import { startServer, connectClient, closeClients, waitFor, rawSocket, metric, sleep } from './helpers.mjs'
+import { startServer, connectClient, closeClients, waitFor, rawSocket, metric, sleep, mintToken } from './helpers.mjs'
 
 const SECRET = 'a node test secret for presence, long enough for HS256'
 const ADMIN_KEY = 'presence-admin-key'
@@ -23,13 +23,9 @@ after(async () => {
 })
 
 async function token (trip, role, sub, family) {
-  const res = await fetch(`${server.http}/api/tokens`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ trip, role, sub, family })
-  })
-  assert.equal(res.status, 201)
-  return (await res.json()).token
+  const minted = await mintToken(server, { trip, role, sub, family }, ADMIN_KEY)
+  assert.equal(minted.status, 201)
+  return minted.body.token
 }
 
 /** `[1, update]` with one entry: `client`, `clock` and the raw `json` (which need not be JSON). */
