@@ -36,10 +36,11 @@ test-rust:
 node-deps:
 	cd $(NODE_TESTS) && npm ci --no-audit --no-fund
 
-## The real npm yjs / y-websocket / ws clients against a real caravan process.
+## The real npm yjs / y-websocket / ws clients against a real caravan process (the slow-headers
+## test holds thousands of sockets: the open-file limit is raised to the hard limit).
 test-node: node-deps
 	cargo build -p sync_server --bin caravan
-	cd $(NODE_TESTS) && CARAVAN_BIN=$(CURDIR)/target/debug/caravan npm test
+	ulimit -n 65536 2>/dev/null || ulimit -n $$(ulimit -Hn); cd $(NODE_TESTS) && CARAVAN_BIN=$(CURDIR)/target/debug/caravan npm test
 
 web-deps:
 	cd $(WEB) && npm ci --no-audit --no-fund

@@ -213,4 +213,9 @@ fn inputs_found_by_cargo_fuzz_are_refused_cleanly() {
     let update = [0x01, 0xb9, 0xb9, 0xb9, 0xb9, 0x06, 0x00, 0x00];
     let error = decode_update(&update).map(|_| ()).unwrap_err();
     assert!(error.to_string().contains("invalid update"), "{error}");
+    // room_update: client 1 in three groups, each with a block `<1#1>`, which made yrs 0.28.1
+    // read freed memory while integrating (fuzz/known/); refused before yrs integrates it.
+    let update = include_bytes!("../fuzz/known/yrs-0.28.1-resolve-conflict-use-after-free.bin");
+    let error = decode_update(update).map(|_| ()).unwrap_err();
+    assert!(error.to_string().contains("more than one group"), "{error}");
 }

@@ -3,7 +3,8 @@
 //! yrs' own `MessageReader` ends quietly at a truncated message; here a message cut short is an
 //! error. Counts declared inside a payload (clients in an update or an awareness message) are
 //! checked against the payload's length before yrs reserves memory for them, so a few bytes
-//! cannot make the server reserve gigabytes.
+//! cannot make the server reserve gigabytes, and an update whose shape no Yjs encoder writes
+//! is refused before yrs integrates it (`update_shape`).
 
 use yrs::encoding::read::{Cursor, Read};
 use yrs::sync::protocol::{
@@ -15,6 +16,7 @@ use yrs::updates::decoder::Decode;
 use yrs::{StateVector, Update};
 
 use super::messages::{read_saved, MSG_SAVED};
+use super::update_shape::check_one_group_per_client;
 use super::ProtocolError;
 
 /// One message of a client's frame, borrowing the frame's bytes.
@@ -109,9 +111,11 @@ pub fn decode_update(payload: &[u8]) -> Result<Update, ProtocolError> {
     check_count(payload, 3).map_err(ProtocolError::InvalidUpdate)?;
     // yrs asserts on some malformed input instead of returning an error (found by
     // `tests/fuzz_protocol.rs`): a panic here is a refused update, not a dead connection task.
-    std::panic::catch_unwind(|| Update::decode_v1(payload))
+    let update = std::panic::catch_unwind(|| Update::decode_v1(payload))
         .map_err(|_| ProtocolError::InvalidUpdate("the update is malformed".into()))?
-        .map_err(|e| ProtocolError::InvalidUpdate(e.to_string()))
+        .map_err(|e| ProtocolError::InvalidUpdate(e.to_string()))?;
+    check_one_group_per_client(payload).map_err(ProtocolError::InvalidUpdate)?;
+    Ok(update)
 }
 
 /// Reads the count at the start of `payload` and refuses one that could not fit in it, each

@@ -10,6 +10,7 @@ mod decode;
 mod error;
 pub mod messages;
 pub mod presence;
+mod update_shape;
 
 pub use connection::{DocConnection, Effect, RoomDoc};
 pub use decode::{decode_frame, decode_update, Incoming};
