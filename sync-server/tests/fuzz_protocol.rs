@@ -218,4 +218,8 @@ fn inputs_found_by_cargo_fuzz_are_refused_cleanly() {
     let update = include_bytes!("../fuzz/known/yrs-0.28.1-resolve-conflict-use-after-free.bin");
     let error = decode_update(update).map(|_| ()).unwrap_err();
     assert!(error.to_string().contains("more than one group"), "{error}");
+    // room_update: an update with a subdocument, which yrs 0.28.1 never frees once integrated.
+    let update = include_bytes!("../fuzz/known/yrs-0.28.1-subdocument-leak.bin");
+    let error = decode_update(update).map(|_| ()).unwrap_err();
+    assert!(error.to_string().contains("subdocument"), "{error}");
 }

@@ -16,7 +16,7 @@ use yrs::updates::decoder::Decode;
 use yrs::{StateVector, Update};
 
 use super::messages::{read_saved, MSG_SAVED};
-use super::update_shape::check_one_group_per_client;
+use super::update_shape::check_update_shape;
 use super::ProtocolError;
 
 /// One message of a client's frame, borrowing the frame's bytes.
@@ -114,7 +114,7 @@ pub fn decode_update(payload: &[u8]) -> Result<Update, ProtocolError> {
     let update = std::panic::catch_unwind(|| Update::decode_v1(payload))
         .map_err(|_| ProtocolError::InvalidUpdate("the update is malformed".into()))?
         .map_err(|e| ProtocolError::InvalidUpdate(e.to_string()))?;
-    check_one_group_per_client(payload).map_err(ProtocolError::InvalidUpdate)?;
+    check_update_shape(payload).map_err(ProtocolError::InvalidUpdate)?;
     Ok(update)
 }
 

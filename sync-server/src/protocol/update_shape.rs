@@ -1,30 +1,36 @@
-//! Refuses updates whose structure no Yjs encoder writes, before yrs integrates them.
+//! Refuses updates that yrs decodes but must not integrate, before it does.
 //!
-//! A lib0 v1 update lists its blocks in groups, one group per client, each starting at a clock
-//! and running on contiguously. Yjs and yrs always write one group per client, but their
-//! decoders accept a client twice: yrs 0.28.1 then holds two blocks with the same id, and
-//! integrating them reads freed memory (`resolve_conflict`, found by cargo-fuzz, kept in
-//! `fuzz/known/`). yrs does not expose an update's groups, so this walks the encoding with yrs'
-//! own decoders (`DecoderV1`, `ItemContent::decode`) only to read each group's header.
+//! Two shapes, both found by cargo-fuzz (`fuzz/known/`):
+//! - **One client in two groups.** A lib0 v1 update lists its blocks in groups, one group per
+//!   client, each starting at a clock and running on contiguously. Yjs and yrs always write one
+//!   group per client, but their decoders accept a client twice: yrs 0.28.1 then holds two
+//!   blocks with the same id, and integrating them reads freed memory (`resolve_conflict`).
+//! - **A subdocument.** A trip has none (`docs/schema.md`), and a document block integrated
+//!   into a room is never freed by yrs 0.28.1 (a reference cycle): each such update would leak
+//!   a few KB for as long as the process runs.
+//!
+//! yrs does not expose an update's groups or blocks, so this walks the encoding with yrs' own
+//! decoders (`DecoderV1`, `ItemContent::decode`), reading each group's header and each block's
+//! content kind.
 
 use std::collections::HashSet;
 
 use yrs::block::{
-    ItemContent, BLOCK_GC_REF_NUMBER, BLOCK_SKIP_REF_NUMBER, HAS_ORIGIN, HAS_PARENT_SUB,
-    HAS_RIGHT_ORIGIN,
+    ItemContent, BLOCK_GC_REF_NUMBER, BLOCK_ITEM_DOC_REF_NUMBER, BLOCK_SKIP_REF_NUMBER, HAS_ORIGIN,
+    HAS_PARENT_SUB, HAS_RIGHT_ORIGIN,
 };
 use yrs::encoding::read::Read;
 use yrs::updates::decoder::{Decoder, DecoderV1};
 
-/// Checks that no client has more than one group of blocks in the v1 update `payload`.
-/// `payload` has already been decoded by yrs once, so the walk only meets well-formed blocks;
-/// an update with at most one group (what a client sends as it edits) is not walked at all.
-pub fn check_one_group_per_client(payload: &[u8]) -> Result<(), String> {
+/// Bits of a block's info byte that name its content kind.
+const CONTENT_KIND: u8 = 0b1111;
+
+/// Checks that the v1 update `payload` lists no client in more than one group of blocks and
+/// carries no subdocument. `payload` has already been decoded by yrs once, so the walk only
+/// meets well-formed blocks.
+pub fn check_update_shape(payload: &[u8]) -> Result<(), String> {
     let mut decoder = DecoderV1::from(payload);
     let groups: u32 = decoder.read_var().map_err(|e| e.to_string())?;
-    if groups <= 1 {
-        return Ok(());
-    }
     let mut clients = HashSet::with_capacity(groups as usize);
     for _ in 0..groups {
         let blocks: u32 = decoder.read_var().map_err(|e| e.to_string())?;
@@ -36,40 +42,45 @@ pub fn check_one_group_per_client(payload: &[u8]) -> Result<(), String> {
             ));
         }
         for _ in 0..blocks {
-            skip_block(&mut decoder).map_err(|e| e.to_string())?;
+            skip_block(&mut decoder)?;
         }
     }
     Ok(())
 }
 
-/// Reads one block past, in the order yrs' `Update::decode_block` reads it.
-fn skip_block(decoder: &mut DecoderV1<'_>) -> Result<(), yrs::encoding::read::Error> {
-    let info = decoder.read_info()?;
+/// Reads one block past, in the order yrs' `Update::decode_block` reads it; refuses a
+/// subdocument.
+fn skip_block(decoder: &mut DecoderV1<'_>) -> Result<(), String> {
+    let read = |e: yrs::encoding::read::Error| e.to_string();
+    let info = decoder.read_info().map_err(read)?;
     match info {
         BLOCK_SKIP_REF_NUMBER => {
-            let _len: u32 = decoder.read_var()?;
+            let _len: u32 = decoder.read_var().map_err(read)?;
         }
         BLOCK_GC_REF_NUMBER => {
-            decoder.read_len()?;
+            decoder.read_len().map_err(read)?;
         }
         info => {
             if info & HAS_ORIGIN != 0 {
-                decoder.read_left_id()?;
+                decoder.read_left_id().map_err(read)?;
             }
             if info & HAS_RIGHT_ORIGIN != 0 {
-                decoder.read_right_id()?;
+                decoder.read_right_id().map_err(read)?;
             }
             if info & (HAS_ORIGIN | HAS_RIGHT_ORIGIN) == 0 {
-                if decoder.read_parent_info()? {
-                    decoder.read_string()?;
+                if decoder.read_parent_info().map_err(read)? {
+                    decoder.read_string().map_err(read)?;
                 } else {
-                    decoder.read_left_id()?;
+                    decoder.read_left_id().map_err(read)?;
                 }
                 if info & HAS_PARENT_SUB != 0 {
-                    decoder.read_string()?;
+                    decoder.read_string().map_err(read)?;
                 }
             }
-            ItemContent::decode(decoder, info)?;
+            if info & CONTENT_KIND == BLOCK_ITEM_DOC_REF_NUMBER {
+                return Err("a trip holds no subdocuments".into());
+            }
+            ItemContent::decode(decoder, info).map_err(read)?;
         }
     }
     Ok(())
@@ -123,9 +134,9 @@ mod tests {
     #[test]
     fn what_yrs_encodes_passes() {
         let update = rich_update();
-        check_one_group_per_client(&update).unwrap();
+        check_update_shape(&update).unwrap();
         let merged = Update::merge_updates([Update::decode_v1(&update).unwrap()]).encode_v1();
-        check_one_group_per_client(&merged).unwrap();
+        check_update_shape(&merged).unwrap();
     }
 
     #[test]
@@ -150,12 +161,24 @@ mod tests {
         update.extend_from_slice(&group);
         update.push(0); // empty delete set
         Update::decode_v1(&update).expect("yrs itself accepts it");
-        let refused = check_one_group_per_client(&update).unwrap_err();
+        let refused = check_update_shape(&update).unwrap_err();
         assert!(refused.contains("client 7"), "{refused}");
         // The same group once is fine.
         let mut once = vec![1u8];
         once.extend_from_slice(&group);
         once.push(0);
-        check_one_group_per_client(&once).unwrap();
+        check_update_shape(&once).unwrap();
+    }
+
+    #[test]
+    fn a_subdocument_is_refused() {
+        let doc = Doc::with_client_id(4);
+        let map = doc.get_or_insert_map("meta");
+        map.insert(&mut doc.transact_mut(), "sub", Doc::new());
+        let update = doc
+            .transact()
+            .encode_state_as_update_v1(&yrs::StateVector::default());
+        let refused = check_update_shape(&update).unwrap_err();
+        assert!(refused.contains("subdocument"), "{refused}");
     }
 }
