@@ -85,6 +85,7 @@ bench:
 	cd bench/peers && npm ci --no-audit --no-fund
 	test -x bench/peers/y-sweet/bin/y-sweet || cargo install y-sweet --version 0.9.1 --locked --root bench/peers/y-sweet
 	$(BENCH) compare --rooms 50 --clients 4 --rate 10000 --secs 10 --out bench/results/fanout
+	$(BENCH) compare --rooms 50 --clients 4 --rate 10000 --secs 10 --bursts --out bench/results/bursts
 	$(BENCH) compare --rooms 500 --clients 4 --rate 2000 --secs 10 --out bench/results/fanout-500-rooms
 	$(BENCH) saturate --out bench/results/saturation
 	$(BENCH) cold-load --out bench/results/cold-load

@@ -21,6 +21,23 @@ pub struct FanoutLoad {
     pub updates_per_sec: f64,
     /// Seconds of sending.
     pub secs: f64,
+    /// Bursts: every client of every trip sends at the same instants.
+    pub bursts: bool,
+}
+
+/// How long "saved" took, for a server that answers the question (Caravan).
+#[derive(Clone, Debug, Serialize)]
+pub struct SavedLatency {
+    /// Updates sent with a "saved?" question.
+    pub asked: u64,
+    /// Of those, the ones the server said were saved before the run ended.
+    pub answered: u64,
+    /// From sending the update to its "saved", ms.
+    pub p50_ms: f64,
+    /// 99th percentile, ms.
+    pub p99_ms: f64,
+    /// Slowest, ms.
+    pub max_ms: f64,
 }
 
 /// What a fan-out run measured.
@@ -56,6 +73,8 @@ pub struct FanoutResult {
     pub generator_usage: Usage,
     /// Server CPU per delivered update, µs: the headline figure.
     pub server_cpu_us_per_delivery: f64,
+    /// "Saved" acknowledgements, when the server has them.
+    pub saved: Option<SavedLatency>,
 }
 
 /// Runs the fan-out scenario against `target`.
@@ -64,7 +83,7 @@ pub async fn run(target: &Target, load: FanoutLoad) -> anyhow::Result<FanoutResu
     let clients = load.rooms * load.clients_per_room;
     let rate = load.updates_per_sec / clients.max(1) as f64;
     let (synced_tx, mut synced_rx) = tokio::sync::mpsc::channel(clients.max(1));
-    let (go_tx, go_rx) = tokio::sync::watch::channel(false);
+    let (go_tx, go_rx) = tokio::sync::watch::channel(None);
     let mut tasks = Vec::with_capacity(clients);
     // Rooms of each run are new, also when one process runs several.
     static RUNS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
@@ -83,6 +102,8 @@ pub async fn run(target: &Target, load: FanoutLoad) -> anyhow::Result<FanoutResu
                 rate,
                 send_for: Duration::from_secs_f64(load.secs),
                 drain: Duration::from_secs(2),
+                bursts: load.bursts,
+                ask_saved: target.asks_saved,
             };
             tasks.push(tokio::spawn(run_client(
                 plan,
@@ -109,7 +130,10 @@ pub async fn run(target: &Target, load: FanoutLoad) -> anyhow::Result<FanoutResu
     }
     let mut server_meter = Meter::start(target.pid);
     let mut own_meter = Meter::start(0);
-    let _ = go_tx.send(true);
+    // Everyone starts at the same instant, a little ahead so that every client is waiting.
+    let _ = go_tx.send(Some(
+        tokio::time::Instant::now() + Duration::from_millis(50),
+    ));
     let peak_rss = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
     let sampling = {
         let (pid, peak) = (target.pid, peak_rss.clone());
@@ -123,10 +147,15 @@ pub async fn run(target: &Target, load: FanoutLoad) -> anyhow::Result<FanoutResu
         })
     };
     let mut latency = histogram();
+    let mut saved_latency = histogram();
+    let (mut saved_asked, mut saved_answered) = (0, 0);
     let mut unmatched = 0;
     for task in tasks {
         let report = task.await??;
         latency.add(&report.latency)?;
+        saved_latency.add(&report.saved_latency)?;
+        saved_asked += report.saved_asked;
+        saved_answered += report.saved_answered;
         unmatched += report.unmatched;
     }
     sampling.abort();
@@ -161,6 +190,13 @@ pub async fn run(target: &Target, load: FanoutLoad) -> anyhow::Result<FanoutResu
         },
         server_usage,
         generator_usage,
+        saved: target.asks_saved.then(|| SavedLatency {
+            asked: saved_asked,
+            answered: saved_answered,
+            p50_ms: ms(saved_latency.value_at_quantile(0.5)),
+            p99_ms: ms(saved_latency.value_at_quantile(0.99)),
+            max_ms: ms(saved_latency.max()),
+        }),
     })
 }
 
@@ -202,6 +238,7 @@ pub async fn saturate(
             clients_per_room,
             updates_per_sec: rate,
             secs,
+            bursts: false,
         };
         let result = run(target, load).await?;
         let p99 = result.p99_ms;

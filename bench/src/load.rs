@@ -46,6 +46,9 @@ impl Shared {
     }
 }
 
+/// Caravan's "saved?" question and its answer: `[102, varBuf(varUint n)]` (`docs/protocol.md`).
+pub const MSG_SAVED: u64 = 102;
+
 /// A latency histogram in microseconds, up to a minute.
 pub fn histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, 60_000_000, 3).expect("valid bounds")
@@ -94,6 +97,16 @@ impl Framer {
         }
     }
 
+    /// Caravan's "saved?" question number `n`.
+    pub fn saved_question(&self, n: u64) -> Vec<u8> {
+        let mut body = Vec::with_capacity(10);
+        body.write_var(n);
+        let mut message = Vec::with_capacity(body.len() + 4);
+        message.write_var(MSG_SAVED);
+        message.write_buf(&body);
+        self.frame(&message)
+    }
+
     /// `[0, subtype, varBuf payload]`.
     pub fn sync(&self, subtype: u8, payload: &[u8]) -> Vec<u8> {
         let mut message = Vec::with_capacity(payload.len() + 8);
@@ -125,11 +138,11 @@ impl Framer {
                     };
                     out.push((0, sub, payload));
                 }
-                1 => {
+                1 | MSG_SAVED => {
                     let Some(payload) = slice(frame, &mut cursor) else {
                         break;
                     };
-                    out.push((1, 0, payload));
+                    out.push((kind, 0, payload));
                 }
                 // Anything else (auth, saved, ...) ends the parse of this frame.
                 _ => break,
@@ -154,6 +167,12 @@ pub struct ClientReport {
     pub latency: Histogram<u64>,
     /// Updates it received that it could not match (sent before the run).
     pub unmatched: u64,
+    /// Time from sending an update to the server's "saved" covering it, µs (Caravan only).
+    pub saved_latency: Histogram<u64>,
+    /// Updates sent with a "saved?" question, and those the server said were saved.
+    pub saved_asked: u64,
+    /// See `saved_asked`.
+    pub saved_answered: u64,
 }
 
 /// One client's plan.
@@ -169,6 +188,11 @@ pub struct ClientPlan {
     pub send_for: Duration,
     /// How long it keeps listening after it stopped sending.
     pub drain: Duration,
+    /// Bursts: every client sends at the same instants (the first send at the start), not
+    /// spread over its interval.
+    pub bursts: bool,
+    /// Ask "saved?" after each update, as Caravan's family app does, and time the answer.
+    pub ask_saved: bool,
 }
 
 /// The two halves of a client's socket.
@@ -228,31 +252,46 @@ pub fn client_doc() -> Doc {
     Doc::with_client_id(hasher.finish() as u32 as u64)
 }
 
-/// Connects, syncs, then waits for `go` before sending; returns what it measured.
+/// Connects, syncs, then waits for `go` (the instant every client starts at) before sending;
+/// returns what it measured.
 pub async fn run_client(
     plan: ClientPlan,
     shared: Arc<Shared>,
     synced: tokio::sync::mpsc::Sender<()>,
-    mut go: tokio::sync::watch::Receiver<bool>,
+    mut go: tokio::sync::watch::Receiver<Option<tokio::time::Instant>>,
 ) -> anyhow::Result<ClientReport> {
     let doc = client_doc();
     let text = doc.get_or_insert_text("notes");
     let framer = plan.framer.clone();
     let (mut sink, mut stream) = connect_synced(&plan.url, &framer, &doc).await?;
     let _ = synced.send(()).await;
-    let _ = go.wait_for(|go| *go).await;
+    let start = go
+        .wait_for(|go| go.is_some())
+        .await
+        .ok()
+        .and_then(|go| *go)
+        .unwrap_or_else(tokio::time::Instant::now);
+    tokio::time::sleep_until(start).await;
 
     let mut latency = histogram();
     let mut unmatched = 0u64;
-    let started = Instant::now();
+    let mut saved_latency = histogram();
+    let (mut saved_asked, mut saved_answered) = (0u64, 0u64);
+    // Questions not answered yet: (number, when its update was sent).
+    let mut waiting_saved = std::collections::VecDeque::new();
+    let started = start.into_std();
     let interval = if plan.rate > 0.0 {
         Some(Duration::from_secs_f64(1.0 / plan.rate))
     } else {
         None
     };
-    // Spread the first sends over one interval so that clients do not send in lockstep.
-    let offset = interval.map_or(Duration::ZERO, |i| i.mul_f64(fastrand_unit()));
-    let mut next_send = tokio::time::Instant::now() + offset;
+    // Spread the first sends over one interval so that clients do not send in lockstep,
+    // unless the scenario is bursts.
+    let offset = match (interval, plan.bursts) {
+        (Some(interval), false) => interval.mul_f64(fastrand_unit()),
+        _ => Duration::ZERO,
+    };
+    let mut next_send = start + offset;
     let stop_sending = started + plan.send_for;
     let stop_all = stop_sending + plan.drain;
     let client_id = doc.client_id();
@@ -280,6 +319,12 @@ pub async fn run_client(
                     shared.sent_at.insert((client_id, before.get(&client_id)), Instant::now());
                     shared.sent.fetch_add(1, Ordering::Relaxed);
                     sink.send(Message::Binary(framer.sync(2, &update).into())).await?;
+                    if plan.ask_saved {
+                        // As the family app does: the update, then the question, in two frames.
+                        saved_asked += 1;
+                        waiting_saved.push_back((saved_asked, Instant::now()));
+                        sink.send(Message::Binary(framer.saved_question(saved_asked).into())).await?;
+                    }
                     next_send += interval.expect("sending has an interval");
                 }
             }
@@ -288,6 +333,19 @@ pub async fn run_client(
                 let Message::Binary(frame) = message else { continue };
                 let received = Instant::now();
                 for (kind, sub, payload) in framer.parse(&frame) {
+                    if kind == MSG_SAVED {
+                        let Ok(n) = Cursor::new(payload).read_var::<u64>() else { continue };
+                        while let Some(&(asked, at)) = waiting_saved.front() {
+                            if asked > n {
+                                break;
+                            }
+                            waiting_saved.pop_front();
+                            let micros = received.duration_since(at).as_micros() as u64;
+                            let _ = saved_latency.record(micros.max(1));
+                            saved_answered += 1;
+                        }
+                        continue;
+                    }
                     if kind != 0 || sub != 2 {
                         continue;
                     }
@@ -314,7 +372,13 @@ pub async fn run_client(
     let _ = sink.close().await;
     // The document is what this client wrote: check it is what it meant to write.
     debug_assert!(text.get_string(&doc.transact()).chars().all(|c| c == 'x'));
-    Ok(ClientReport { latency, unmatched })
+    Ok(ClientReport {
+        latency,
+        unmatched,
+        saved_latency,
+        saved_asked,
+        saved_answered,
+    })
 }
 
 /// A number in [0, 1) that differs between calls, without a random-number crate.

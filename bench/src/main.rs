@@ -41,6 +41,9 @@ enum Command {
         rate: f64,
         #[arg(long, default_value_t = 10.0)]
         secs: f64,
+        /// Every client of every trip sends at the same instants.
+        #[arg(long)]
+        bursts: bool,
     },
     /// Fan-out against Caravan and every peer installed, with Caravan's ratio to each.
     Compare {
@@ -55,6 +58,9 @@ enum Command {
         rate: f64,
         #[arg(long, default_value_t = 10.0)]
         secs: f64,
+        /// Every client of every trip sends at the same instants.
+        #[arg(long)]
+        bursts: bool,
     },
     /// The saturation scenario: the fan-out rate raised until p99 passes 100 ms or an update
     /// is lost.
@@ -152,17 +158,29 @@ fn main() -> anyhow::Result<()> {
                     clients_per_room: 3,
                     updates_per_sec: 100.0,
                     secs: 1.0,
+                    bursts: false,
                 };
-                let result = fanout::run(&caravan, load).await?;
+                for bursts in [false, true] {
+                    let result =
+                        fanout::run(&caravan, fanout::FanoutLoad { bursts, ..load }).await?;
+                    println!("{}", report::fanout_line(&result));
+                    anyhow::ensure!(result.sent > 0, "the smoke run sent nothing");
+                    anyhow::ensure!(
+                        result.lost == 0,
+                        "the smoke run lost {} deliveries",
+                        result.lost
+                    );
+                    let saved = result.saved.as_ref().expect("caravan answers saved?");
+                    anyhow::ensure!(
+                        saved.asked == result.sent && saved.answered == saved.asked,
+                        "saved: {} of {} questions answered ({} updates sent)",
+                        saved.answered,
+                        saved.asked,
+                        result.sent
+                    );
+                    report.fanout.push(result);
+                }
                 caravan.stop();
-                println!("{}", report::fanout_line(&result));
-                anyhow::ensure!(result.sent > 0, "the smoke run sent nothing");
-                anyhow::ensure!(
-                    result.lost == 0,
-                    "the smoke run lost {} deliveries",
-                    result.lost
-                );
-                report.fanout.push(result);
                 let mut caravan = target::start_caravan(None)?;
                 let saturation = fanout::saturate(&caravan, 3, 3, 50.0, 2.0, 100.0, 0.5).await?;
                 println!(
@@ -194,6 +212,7 @@ fn main() -> anyhow::Result<()> {
                 clients,
                 rate,
                 secs,
+                bursts,
             } => {
                 let mut caravan = target::start_caravan(None)?;
                 let load = fanout::FanoutLoad {
@@ -201,6 +220,7 @@ fn main() -> anyhow::Result<()> {
                     clients_per_room: clients,
                     updates_per_sec: rate,
                     secs,
+                    bursts,
                 };
                 let result = fanout::run(&caravan, load).await?;
                 caravan.stop();
@@ -213,12 +233,14 @@ fn main() -> anyhow::Result<()> {
                 clients,
                 rate,
                 secs,
+                bursts,
             } => {
                 let load = fanout::FanoutLoad {
                     rooms,
                     clients_per_room: clients,
                     updates_per_sec: rate,
                     secs,
+                    bursts,
                 };
                 report.fanout = each_server(&servers, |server| async move {
                     let result = fanout::run(&server, load).await?;

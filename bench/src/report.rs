@@ -61,13 +61,14 @@ impl Report {
         )?;
         let mut md = String::new();
         if !self.fanout.is_empty() {
-            md.push_str("| server | rooms x clients | sent/s | delivered/s | lost | p50 ms | p99 ms | max ms | server CPU µs/delivery | server cores | server peak RSS MB | generator cores |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
+            md.push_str("| server | rooms x clients | sent/s | delivered/s | lost | p50 ms | p99 ms | max ms | server CPU µs/delivery | server cores | server peak RSS MB | generator cores | saved p50 / p99 ms |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
             for r in &self.fanout {
                 md.push_str(&format!(
-                "| {} | {} x {} | {:.0} | {:.0} | {} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.1} | {:.2} |\n",
-                r.server, r.load.rooms, r.load.clients_per_room, r.sent as f64 / r.load.secs, r.delivered_per_sec, r.lost,
+                "| {}{} | {} x {} | {:.0} | {:.0} | {} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.1} | {:.2} | {} |\n",
+                r.server, if r.load.bursts { " (bursts)" } else { "" }, r.load.rooms, r.load.clients_per_room, r.sent as f64 / r.load.secs, r.delivered_per_sec, r.lost,
                 r.p50_ms, r.p99_ms, r.max_ms, r.server_cpu_us_per_delivery, r.server_usage.cores,
-                r.server_usage.peak_rss_bytes as f64 / 1e6, r.generator_usage.cores
+                r.server_usage.peak_rss_bytes as f64 / 1e6, r.generator_usage.cores,
+                saved_summary(r).unwrap_or_else(|| "-".into())
             ));
             }
         }
@@ -233,9 +234,20 @@ fn ratio(a: f64, b: f64) -> String {
 /// One line about a fan-out result.
 pub fn fanout_line(r: &FanoutResult) -> String {
     format!(
-        "fanout {}: {} rooms x {} clients, {} sent, {} of {} delivered ({} lost), p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms, server {:.2} µs CPU/delivery ({:.2} cores, {:.1} MB peak), generator {:.2} cores",
-        r.server, r.load.rooms, r.load.clients_per_room, r.sent, r.delivered, r.expected, r.lost,
+        "fanout {}{}: {} rooms x {} clients, {} sent, {} of {} delivered ({} lost), p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms, server {:.2} µs CPU/delivery ({:.2} cores, {:.1} MB peak), generator {:.2} cores{}",
+        r.server, if r.load.bursts { " (bursts)" } else { "" }, r.load.rooms, r.load.clients_per_room, r.sent, r.delivered, r.expected, r.lost,
         r.p50_ms, r.p99_ms, r.max_ms, r.server_cpu_us_per_delivery, r.server_usage.cores,
-        r.server_usage.peak_rss_bytes as f64 / 1e6, r.generator_usage.cores
+        r.server_usage.peak_rss_bytes as f64 / 1e6, r.generator_usage.cores,
+        saved_summary(r).map_or(String::new(), |s| format!(", saved {s}"))
     )
+}
+
+/// "p50 / p99 ms (answered of asked)" of a run's "saved" acknowledgements, if it had them.
+fn saved_summary(r: &FanoutResult) -> Option<String> {
+    r.saved.as_ref().map(|s| {
+        format!(
+            "{:.2} / {:.2} ms ({} of {})",
+            s.p50_ms, s.p99_ms, s.answered, s.asked
+        )
+    })
 }

@@ -23,6 +23,9 @@ pub struct Target {
     pub url_template: String,
     /// Message framing.
     pub framing: Framing,
+    /// Whether its clients ask "saved?" after each update, as Caravan's family app does
+    /// (`docs/protocol.md`); the peers have no such question.
+    pub asks_saved: bool,
     /// Its process, for CPU and memory.
     pub pid: u32,
     /// What it persists, for the report.
@@ -131,14 +134,28 @@ pub fn caravan_bin() -> anyhow::Result<std::path::PathBuf> {
         })
 }
 
-/// Starts Caravan with persistence on, in `data` (a fresh temporary directory when `None`),
-/// with the limits that would throttle a load generator turned off.
+/// Starts Caravan as `caravan serve` runs by default (persistence on, the assistant on), in
+/// `data` (a fresh temporary directory when `None`), with the limits that would throttle a
+/// load generator turned off.
 pub fn start_caravan(data: Option<&std::path::Path>) -> anyhow::Result<Target> {
     start_caravan_with(data, &[])
 }
 
 /// [`start_caravan`] with more command-line arguments for `caravan serve`.
 pub fn start_caravan_with(
+    data: Option<&std::path::Path>,
+    extra_args: &[&str],
+) -> anyhow::Result<Target> {
+    start_caravan_named("caravan", data, extra_args)
+}
+
+/// Starts Caravan with the assistant off (`--no-assistant`), to show what the assistant costs.
+pub fn start_caravan_without_assistant() -> anyhow::Result<Target> {
+    start_caravan_named("caravan-no-assistant", None, &["--no-assistant"])
+}
+
+fn start_caravan_named(
+    name: &str,
     data: Option<&std::path::Path>,
     extra_args: &[&str],
 ) -> anyhow::Result<Target> {
@@ -154,7 +171,6 @@ pub fn start_caravan_with(
             "serve",
             "--listen",
             "127.0.0.1:0",
-            "--no-assistant",
             "--messages-per-second",
             "0",
             "--max-connections-per-ip",
@@ -181,9 +197,10 @@ pub fn start_caravan_with(
     };
     std::thread::spawn(move || for _ in lines {});
     Ok(Target {
-        name: "caravan".into(),
+        name: name.into(),
         url_template: format!("ws://127.0.0.1:{port}/sync/{{room}}"),
         framing: Framing::Plain,
+        asks_saved: true,
         pid: child.id(),
         persistence: "sled: every update logged, group commit".into(),
         http: Some(format!("http://127.0.0.1:{port}")),
@@ -258,6 +275,7 @@ fn start_node_peer(
         name: name.into(),
         url_template: url(port),
         framing,
+        asks_saved: false,
         pid: child.id(),
         persistence: persistence.into(),
         http: None,
@@ -313,6 +331,7 @@ pub async fn start_y_sweet() -> anyhow::Result<Target> {
         name: "y-sweet".into(),
         url_template: String::new(),
         framing: Framing::Plain,
+        asks_saved: false,
         pid: child.id(),
         persistence: "filesystem store, each document checkpointed every 10 s".into(),
         http: Some(http.clone()),
@@ -337,13 +356,21 @@ pub async fn start_y_sweet() -> anyhow::Result<Target> {
     }
 }
 
-/// Every server the benchmarks know, Caravan first.
-pub const SERVERS: [&str; 4] = ["caravan", "y-websocket-server", "hocuspocus", "y-sweet"];
+/// Every server the benchmarks know, Caravan first (as it runs by default, then without its
+/// assistant).
+pub const SERVERS: [&str; 5] = [
+    "caravan",
+    "caravan-no-assistant",
+    "y-websocket-server",
+    "hocuspocus",
+    "y-sweet",
+];
 
 /// Starts the server called `name` (one of [`SERVERS`]).
 pub async fn start(name: &str) -> anyhow::Result<Target> {
     match name {
         "caravan" => start_caravan(None),
+        "caravan-no-assistant" => start_caravan_without_assistant(),
         "y-websocket-server" => start_y_websocket(),
         "hocuspocus" => start_hocuspocus(),
         "y-sweet" => start_y_sweet().await,

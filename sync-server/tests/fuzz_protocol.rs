@@ -223,3 +223,26 @@ fn inputs_found_by_cargo_fuzz_are_refused_cleanly() {
     let error = decode_update(update).map(|_| ()).unwrap_err();
     assert!(error.to_string().contains("subdocument"), "{error}");
 }
+
+/// Found by cargo-fuzz (`doc_connection`): an update whose blocks wait for a parent that
+/// never comes, kept by yrs 0.28.1 as "pending" in a form it cannot read back. Accepted, it
+/// made every later sync of the trip panic (yrs merges pending blocks into each answer). It is
+/// refused as an update that did not apply, which makes the room reload from the store (see
+/// `life.rs` for the whole trip).
+pub const UNREADABLE_PENDING_UPDATE: &[u8] = &[
+    1, 2, 0, 0, 2, 0, 0, 0, 0, 0, 0, 2, 0, 2, 78, 151, 151, 151, 0, 0,
+];
+
+#[test]
+fn an_update_yrs_could_not_read_back_is_refused_with_a_reload() {
+    let mut room = room_with_content();
+    let mut effects = Vec::new();
+    let outcome = DocConnection::new(true).handle_frame(
+        &mut room,
+        &messages::sync_step2(UNREADABLE_PENDING_UPDATE),
+        &mut effects,
+    );
+    let error = outcome.unwrap_err();
+    assert!(error.needs_reload(), "{error}");
+    assert!(effects.iter().all(|e| !matches!(e, Effect::Persist(_))));
+}

@@ -223,3 +223,73 @@ async fn a_trip_deleted_while_it_loads_does_not_come_back() {
     assert_eq!(text_of(&server, "doomed").await, None, "the trip came back");
     assert!(server.stop().await.flushed);
 }
+
+/// Found by cargo-fuzz: an update that yrs 0.28.1 keeps as pending blocks it cannot read
+/// back; accepted, every later sync of the trip panicked. Refused (1007), it is not stored, the
+/// room reloads from the store, and the trip syncs for everyone after it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_update_that_would_break_every_later_sync_is_refused_and_the_trip_still_syncs() {
+    const UNREADABLE_PENDING_UPDATE: &[u8] = &[
+        1, 2, 0, 0, 2, 0, 0, 0, 0, 0, 0, 2, 0, 2, 78, 151, 151, 151, 0, 0,
+    ];
+    let store = Arc::new(MemoryStore::new());
+    let server = start(ServerConfig::default(), store.clone()).await;
+    let mut honest = connect(&server, "shared").await;
+    write_and_wait_saved(&mut honest, &text_update(1, "alpha"), 1).await;
+
+    let mut hostile = connect(&server, "shared").await;
+    hostile
+        .send(Message::binary(messages::sync_step2(
+            UNREADABLE_PENDING_UPDATE,
+        )))
+        .await
+        .unwrap();
+    assert_eq!(close_code(&mut hostile).await, Some(1007));
+
+    // A newcomer syncs and gets the trip; the honest writer keeps writing.
+    let mut newcomer = connect(&server, "shared").await;
+    newcomer
+        .send(Message::binary(messages::sync_step1(
+            &yrs::StateVector::default(),
+        )))
+        .await
+        .unwrap();
+    let state = tokio::time::timeout(STEP, async {
+        use futures_util::StreamExt;
+        while let Some(message) = newcomer.next().await {
+            if let Message::Binary(bytes) = message.unwrap() {
+                if let Some(update) = step2_payload(&bytes) {
+                    return update;
+                }
+            }
+        }
+        panic!("the newcomer's connection ended before its sync answer");
+    })
+    .await
+    .expect("a sync answer in time");
+    let doc = yrs::Doc::new();
+    let t = doc.get_or_insert_text("t");
+    doc.transact_mut()
+        .apply_update(Update::decode_v1(&state).unwrap())
+        .unwrap();
+    assert_eq!(t.get_string(&doc.transact()), "alpha");
+    write_and_wait_saved(&mut honest, &text_update(2, "beta"), 2).await;
+    assert_eq!(
+        text_of(&server, "shared").await.unwrap().len(),
+        "alphabeta".len()
+    );
+    let stored = store.load(&trip("shared")).unwrap().unwrap();
+    assert_eq!(
+        stored.updates.len(),
+        2,
+        "only the honest updates are stored"
+    );
+}
+
+/// The update of a sync step 2 message in `frame`, if it is one.
+fn step2_payload(frame: &[u8]) -> Option<Vec<u8>> {
+    use yrs::encoding::read::{Cursor, Read};
+    let mut cursor = Cursor::new(frame);
+    let (kind, sub): (u64, u64) = (cursor.read_var().ok()?, cursor.read_var().ok()?);
+    (kind == 0 && sub == 1).then(|| cursor.read_buf().ok().map(<[u8]>::to_vec))?
+}

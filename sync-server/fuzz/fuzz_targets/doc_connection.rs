@@ -1,6 +1,7 @@
 //! `DocConnection` with awareness: frames from two connections (the input split in two, each
 //! part cut into frames) into one room. Nothing panics; presence stays JSON and owned: every
-//! awareness state the room would send is JSON, so no stock client can be crashed by it.
+//! awareness state the room would send is JSON, so no stock client can be crashed by it; a
+//! refusal that asks for a reload starts the room again, as the server reloads from its store.
 #![no_main]
 
 mod common;
@@ -17,12 +18,15 @@ fuzz_target!(|data: &[u8]| {
     let mut effects = Vec::new();
     for (i, frame) in data.split(|&b| b == 0xff).enumerate() {
         let connection = &mut connections[i % 2];
-        if connection
-            .handle_frame(&mut room, frame, &mut effects)
-            .is_err()
-        {
+        if let Err(e) = connection.handle_frame(&mut room, frame, &mut effects) {
             connection.close(&mut room, &mut effects);
             connections[i % 2] = DocConnection::new(i % 2 == 0);
+            if e.needs_reload() {
+                // The server's room reloads its document from the store, which never saw the
+                // refused update; this room has no store: it starts again from nothing.
+                room = RoomDoc::new(yrs::Doc::new());
+                connections = [DocConnection::new(true), DocConnection::new(false)];
+            }
         }
         for effect in effects.drain(..) {
             if let Effect::Broadcast(bytes) | Effect::Reply(bytes) = effect {
