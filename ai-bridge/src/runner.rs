@@ -1,24 +1,21 @@
-//! The assistant at work: [`supervise`] follows the server's trip event feed
-//! (`GET /api/events`) and runs [`run_trip`] for each trip people have open: it joins as an
-//! ordinary client (`caravan_client`, role `assistant`), shows its presence, and runs the
-//! [`Engine`] whenever the trip changes (and every `tick`, for poll deadlines). It leaves when
-//! the last person leaves.
+//! The assistant at work: [`run_trip`] runs the [`Engine`] in one trip through a
+//! [`TripLink`], whenever the trip changed in a part it reads (and every `tick`, for poll
+//! deadlines); [`Trips`] keeps one such task per trip people have open, and leaves a trip
+//! when its last person leaves. [`supervise`] drives [`Trips`] from a server's trip event feed
+//! (`GET /api/events`) with [`ProtocolLink`]s, as `caravan assistant` does; inside `caravan
+//! serve` the server drives it with links attached to its rooms.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use caravan_client::{Client, ClientConfig, Status};
 use caravan_wire::TripEvent;
 use doc_model::TripDoc;
 use futures_util::StreamExt;
-use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
+use crate::link::{Linker, ProtocolLinker, TripLink};
 use crate::Engine;
-
-/// Key of the assistant's observer of a trip's document.
-const OBSERVER: &str = "caravan-assistant";
 
 /// Where the assistant connects, who it is, and what it thinks with.
 #[derive(Clone)]
@@ -57,6 +54,14 @@ impl AssistantConfig {
         }
     }
 
+    /// The assistant's presence in a trip (an awareness state, JSON).
+    pub fn presence(&self) -> String {
+        serde_json::json!({
+            "user": { "name": self.name, "color": self.color, "isAssistant": true }
+        })
+        .to_string()
+    }
+
     fn sync_url(&self) -> String {
         let ws = if let Some(rest) = self.server.strip_prefix("https://") {
             format!("wss://{rest}")
@@ -69,36 +74,23 @@ impl AssistantConfig {
     }
 }
 
-/// Runs the assistant in one trip until `stop` is cancelled.
-pub async fn run_trip(config: AssistantConfig, trip: String, stop: CancellationToken) {
-    let mut client_config = ClientConfig::new(config.sync_url(), trip.clone());
-    if let Some(token) = &config.token {
-        client_config = client_config.with_token(token.clone());
-    }
-    let client = Client::connect(client_config);
-    let presence = serde_json::json!({
-        "user": { "name": config.name, "color": config.color, "isAssistant": true }
-    });
-    client.set_awareness(&presence.to_string());
+/// Runs the assistant in one trip, through `link`, until `stop` is cancelled or the trip
+/// refuses it.
+pub async fn run_trip<L: TripLink>(
+    config: AssistantConfig,
+    link: L,
+    trip: String,
+    stop: CancellationToken,
+) {
     tokio::select! {
-        _ = client.wait_synced() => {}
+        _ = link.synced() => {}
         _ = stop.cancelled() => {
-            client.close().await;
+            link.close().await;
             return;
         }
     }
     tracing::info!(%trip, "the assistant joined");
-    let changed = Arc::new(Notify::new());
-    {
-        let changed = changed.clone();
-        if let Err(e) = client
-            .doc()
-            .observe_update_v1(OBSERVER, move |_, _| changed.notify_one())
-        {
-            tracing::error!(%trip, error = %e, "cannot follow the trip's changes");
-        }
-    }
-    let trip_doc = TripDoc::new(client.doc().clone());
+    let trip_doc = TripDoc::new(link.doc().clone());
     let mut engine = Engine::new();
     if config.model.is_some() {
         engine = engine.with_model();
@@ -115,17 +107,18 @@ pub async fn run_trip(config: AssistantConfig, trip: String, stop: CancellationT
         };
         tokio::select! {
             _ = stop.cancelled() => break,
-            _ = changed.notified() => {
+            _ = link.changed() => {
                 // Let a burst of changes (a paste, a sync) settle first.
                 tokio::time::sleep(config.debounce).await;
             }
             _ = tick.tick() => {}
             _ = until_deadline => {}
         }
-        if client.status() == Status::Closed {
-            tracing::warn!(%trip, refusal = ?client.last_refusal(), "the assistant was refused");
+        if let Some(refusal) = link.refused() {
+            tracing::warn!(%trip, %refusal, "the assistant was refused");
             break;
         }
+        link.catch_up().await;
         match engine.step(&trip_doc, chrono::Utc::now()) {
             Ok(report) => {
                 if !report.is_empty() {
@@ -144,8 +137,7 @@ pub async fn run_trip(config: AssistantConfig, trip: String, stop: CancellationT
         decisions.observe(&trip_doc, &config.metrics);
         deadline = next_poll_deadline(&trip_doc);
     }
-    let _ = client.doc().unobserve_update_v1(OBSERVER);
-    client.close().await;
+    link.close().await;
     tracing::info!(%trip, "the assistant left");
 }
 
@@ -226,12 +218,86 @@ fn next_poll_deadline(doc: &TripDoc) -> Option<Duration> {
         .min()
 }
 
-/// Follows the server's trip events and keeps one [`run_trip`] per open trip, until `stop`.
-/// A lost feed is reconnected with back-off; on reconnect (or `lagged`) the server lists the
-/// open trips again and the assistant leaves those no longer open.
+/// The trips the assistant is in: one [`run_trip`] task per trip people have open, each
+/// through a link its [`Linker`] opens.
+pub struct Trips<K: Linker> {
+    config: AssistantConfig,
+    linker: K,
+    running: HashMap<String, CancellationToken>,
+    stop: CancellationToken,
+}
+
+impl<K: Linker> Trips<K> {
+    /// No trip yet; every task stops when `stop` is cancelled.
+    pub fn new(config: AssistantConfig, linker: K, stop: CancellationToken) -> Trips<K> {
+        Trips {
+            config,
+            linker,
+            running: HashMap::new(),
+            stop,
+        }
+    }
+
+    /// People opened `trip`: the assistant joins it (once).
+    pub fn opened(&mut self, trip: String) {
+        self.running.retain(|_, token| !token.is_cancelled());
+        if self.running.contains_key(&trip) {
+            return;
+        }
+        let token = self.stop.child_token();
+        let (config, linker, stop) = (self.config.clone(), self.linker.clone(), token.clone());
+        let name = trip.clone();
+        tokio::spawn(async move {
+            let link = linker.open(&name, &config.presence()).await;
+            run_trip(config, link, name, stop).await
+        });
+        self.running.insert(trip, token);
+    }
+
+    /// The last person left `trip`: the assistant leaves it.
+    pub fn closed(&mut self, trip: &str) {
+        if let Some(token) = self.running.remove(trip) {
+            token.cancel();
+        }
+    }
+
+    /// Leaves every trip not in `open` (after events were missed).
+    pub fn keep_only(&mut self, open: &[String]) {
+        self.running.retain(|trip, token| {
+            let keep = open.contains(trip);
+            if !keep {
+                token.cancel();
+            }
+            keep
+        });
+    }
+
+    /// Trips the assistant is in.
+    pub fn len(&self) -> usize {
+        self.running.len()
+    }
+
+    /// True when it is in no trip.
+    pub fn is_empty(&self) -> bool {
+        self.running.is_empty()
+    }
+
+    /// Leaves every trip.
+    pub fn leave_all(&mut self) {
+        for (_, trip) in self.running.drain() {
+            trip.cancel();
+        }
+    }
+}
+
+/// Follows the server's trip events (`GET /api/events`) and keeps one [`run_trip`] per open
+/// trip, each an ordinary client over the protocol, until `stop`. A lost feed is reconnected
+/// with back-off; on reconnect (or `lagged`) the server lists the open trips again and the
+/// assistant leaves those no longer open.
 pub async fn supervise(config: AssistantConfig, stop: CancellationToken) {
     let http = reqwest::Client::new();
-    let mut running: HashMap<String, CancellationToken> = HashMap::new();
+    let linker = ProtocolLinker::new(config.sync_url(), config.token.clone());
+    let mut trips = Trips::new(config.clone(), linker, stop.clone());
     let mut backoff = Duration::from_millis(200);
     while !stop.is_cancelled() {
         let mut request = http.get(format!("{}/api/events", config.server));
@@ -245,7 +311,7 @@ pub async fn supervise(config: AssistantConfig, stop: CancellationToken) {
         match response {
             Ok(response) if response.status().is_success() => {
                 backoff = Duration::from_millis(200);
-                follow(&config, response, &mut running, &stop).await;
+                follow(response, &mut trips, &stop).await;
             }
             Ok(response) => {
                 tracing::warn!(status = %response.status(), "the event feed refused the assistant");
@@ -258,16 +324,13 @@ pub async fn supervise(config: AssistantConfig, stop: CancellationToken) {
         }
         backoff = (backoff * 2).min(Duration::from_secs(10));
     }
-    for (_, trip) in running.drain() {
-        trip.cancel();
-    }
+    trips.leave_all();
 }
 
 /// Reads one connection of the feed until it ends.
-async fn follow(
-    config: &AssistantConfig,
+async fn follow<K: Linker>(
     response: reqwest::Response,
-    running: &mut HashMap<String, CancellationToken>,
+    trips: &mut Trips<K>,
     stop: &CancellationToken,
 ) {
     let mut stream = response.bytes_stream();
@@ -282,14 +345,7 @@ async fn follow(
             chunk = stream.next() => chunk,
             _ = &mut settle, if seen_open.is_some() => {
                 // The listing of open trips comes first: leave trips that were not in it.
-                let open = seen_open.take().unwrap_or_default();
-                running.retain(|trip, token| {
-                    let keep = open.contains(trip);
-                    if !keep {
-                        token.cancel();
-                    }
-                    keep
-                });
+                trips.keep_only(&seen_open.take().unwrap_or_default());
                 continue;
             }
             _ = stop.cancelled() => return,
@@ -306,18 +362,9 @@ async fn follow(
                     if let Some(open) = &mut seen_open {
                         open.push(trip.clone());
                     }
-                    running.retain(|_, token| !token.is_cancelled());
-                    running.entry(trip.clone()).or_insert_with(|| {
-                        let token = stop.child_token();
-                        tokio::spawn(run_trip(config.clone(), trip, token.clone()));
-                        token
-                    });
+                    trips.opened(trip);
                 }
-                Ok(TripEvent::Closed { trip }) => {
-                    if let Some(token) = running.remove(&trip) {
-                        token.cancel();
-                    }
-                }
+                Ok(TripEvent::Closed { trip }) => trips.closed(&trip),
                 Ok(TripEvent::Lagged { .. }) => {
                     // Events were missed: reconnect, and the server lists the open trips anew.
                     return;

@@ -47,7 +47,18 @@ async fn create_sample(server: &Server) -> String {
     body["id"].as_str().unwrap().to_owned()
 }
 
+/// Whether the trip listing says the assistant is in `trip`.
+async fn assistant_in(server: &Server, trip: &str) -> bool {
+    listing_of(server, trip).await["assistant"] == true
+}
+
 async fn connections(server: &Server, trip: &str) -> u64 {
+    listing_of(server, trip).await["connections"]
+        .as_u64()
+        .unwrap_or(0)
+}
+
+async fn listing_of(server: &Server, trip: &str) -> serde_json::Value {
     let list: serde_json::Value = reqwest::Client::new()
         .get(format!("{}/api/trips", server.http()))
         .bearer_auth(token("*", "owner", "claire"))
@@ -61,7 +72,8 @@ async fn connections(server: &Server, trip: &str) -> u64 {
         .unwrap()
         .iter()
         .find(|t| t["id"] == trip)
-        .map_or(0, |t| t["connections"].as_u64().unwrap())
+        .cloned()
+        .unwrap_or_default()
 }
 
 fn assistant_messages(trip: &Trip) -> usize {
@@ -79,6 +91,10 @@ async fn the_assistant_plans_with_the_family() {
     );
     claire.wait_synced().await;
     eventually("the assistant joins", || assistant_present(&claire)).await;
+    assert!(
+        assistant_in(&server, &id).await,
+        "the listing says the assistant is in"
+    );
     let doc = TripDoc::new(claire.doc().clone());
     // The sample trip's own chat asks the assistant something: it answers that first.
     eventually("the assistant answers the sample's question", || {
@@ -267,7 +283,7 @@ async fn the_assistant_plans_with_the_family() {
     claire.close().await;
     emeka.close().await;
     let until = std::time::Instant::now() + Duration::from_secs(10);
-    while connections(&server, &id).await > 0 {
+    while connections(&server, &id).await > 0 || assistant_in(&server, &id).await {
         assert!(std::time::Instant::now() < until, "the assistant stayed");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }

@@ -130,6 +130,7 @@ impl Room {
                     }
                 },
                 Effect::AckWhenSaved(n) => changed.saved_questions.push(n),
+                Effect::WatchedChange => self.wake_watchers(state, sender),
             }
         }
         self.drop_too_slow(state, too_slow);
@@ -148,7 +149,9 @@ impl Room {
             Ok(loaded) => {
                 tracing::warn!(trip = %self.trip, "reloaded the document from the store after a failed update");
                 state.log_len = loaded.log_len;
+                let watched = state.doc.watched_roots().to_vec();
                 state.doc = loaded.into_room_doc(services.config.max_doc_bytes);
+                state.doc.watch_roots(watched);
             }
             Err(e) => {
                 tracing::error!(trip = %self.trip, error = %e, "could not reload the document")

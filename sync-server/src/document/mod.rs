@@ -8,6 +8,7 @@
 //! | **store** | [`store`], [`durability`], [`store_health`] | the update is appended to the trip's log before it is relayed; group commit makes it durable and answers "saved" (or "not saved", in bounded time); a store that failed or is low on space takes no write |
 //! | relay | [`relay`] | replies and broadcasts go into each peer's bounded outbox; a peer too slow to keep up is hung up |
 //! | **compact** | [`compaction`] | after many updates, on unload and at shutdown, the log is folded into a snapshot, one trip at a time |
+//! | watch | [`watch`] | the assistant inside the server follows a room without a socket: woken when a root it reads changes, reading the room only then |
 //! | **unload** | [`unload`] | a room nobody used for a while leaves memory (and is compacted); stale presence expires |
 //! | **delete** | [`delete`] | connections are closed with 4404 and the trip is erased |
 //! | **shutdown** | [`shutdown`] | every connection is closed and every loaded trip compacted, until a deadline |
@@ -38,6 +39,7 @@ pub mod shutdown;
 pub mod store;
 pub mod store_health;
 pub mod unload;
+pub mod watch;
 
 pub use change::{ChangeError, Changed};
 pub use compaction::{Compactor, OnCompacted};

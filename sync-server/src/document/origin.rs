@@ -15,23 +15,27 @@ pub enum Origin {
         /// Who made the call.
         user: String,
     },
+    /// The assistant inside the server, attached to the room (see `watch`) under a
+    /// connection id of its own that no socket has: it is left out of its own broadcasts.
+    Assistant(ConnId),
 }
 
 impl Origin {
     /// The connection to reply to and to leave out of broadcasts, if any.
     pub fn connection(&self) -> Option<ConnId> {
         match self {
-            Origin::Connection(conn) => Some(*conn),
+            Origin::Connection(conn) | Origin::Assistant(conn) => Some(*conn),
             Origin::Rest { .. } => None,
         }
     }
 
-    /// How the origin is written in the log (`UpdateMeta::origin`): `conn:{id}` or
-    /// `rest:{user}`.
+    /// How the origin is written in the log (`UpdateMeta::origin`): `conn:{id}`,
+    /// `rest:{user}` or `assistant`.
     pub fn label(&self) -> String {
         match self {
             Origin::Connection(conn) => format!("conn:{conn}"),
             Origin::Rest { user } => format!("rest:{user}"),
+            Origin::Assistant(_) => "assistant".to_owned(),
         }
     }
 }

@@ -41,6 +41,8 @@ pub(super) struct RoomState {
     pub idle_since: Option<Instant>,
     /// Whether `opened` was published and `closed` not yet: people are here.
     pub people_here: bool,
+    /// In-process participants watching the room, by their connection id (see `watch`).
+    pub watchers: HashMap<ConnId, Arc<tokio::sync::Notify>>,
 }
 
 impl RoomState {
@@ -74,6 +76,7 @@ impl Room {
                 log_bytes: 0,
                 idle_since: Some(Instant::now()),
                 people_here: false,
+                watchers: HashMap::new(),
             }),
             services,
         })
@@ -125,6 +128,16 @@ impl Room {
     /// Number of connections in the room.
     pub fn connection_count(&self) -> usize {
         self.lock().peers.len()
+    }
+
+    /// False once the room was unloaded, deleted or shut down: look the trip up again.
+    pub fn is_open(&self) -> bool {
+        !self.lock().closed
+    }
+
+    /// True when an in-process participant (the assistant) watches the room.
+    pub fn is_watched(&self) -> bool {
+        !self.lock().watchers.is_empty()
     }
 
     /// Bytes the trip takes in the store, as far as this room knows (for the size limit).

@@ -2,7 +2,7 @@
 //! is relayed (group commit in `durability` then makes it durable and answers "saved"); once
 //! stored, the feed hears the trip changed, and a long log is queued for compaction.
 
-use caravan_wire::{close, TripEvent};
+use caravan_wire::close;
 use persistence::UpdateMeta;
 
 use super::change::ChangeError;
@@ -62,9 +62,7 @@ impl Room {
     /// between count thresholds).
     pub(super) fn stored(&self, state: &mut RoomState) {
         let services = &self.services;
-        services.events.publish(|| TripEvent::Changed {
-            trip: self.trip.to_string(),
-        });
+        services.events.publish_changed(&self.trip);
         let rest = state.doc.stored_bytes().saturating_sub(state.log_bytes);
         let too_many_bytes = state.log_bytes >= services.config.compact_after_log_bytes.max(rest);
         if state.log_len >= services.config.compact_after_updates || too_many_bytes {

@@ -36,6 +36,9 @@ pub struct TripListing {
     updated_at: u64,
     /// Open connections.
     connections: usize,
+    /// Whether the assistant inside the server is in the trip now (it attaches to the room:
+    /// it is not one of the connections).
+    assistant: bool,
 }
 
 /// `GET /api/trips`: every stored trip with its size and last change.
@@ -55,6 +58,7 @@ pub async fn list_trips(
                 let room = app.rooms.loaded(&t.id);
                 TripListing {
                     connections: room.as_ref().map_or(0, |r| r.connection_count()),
+                    assistant: room.as_ref().is_some_and(|r| r.is_watched()),
                     id: t.id.to_string(),
                     bytes: room
                         .as_ref()

@@ -3,6 +3,7 @@ use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+use yrs::branch::BranchID;
 use yrs::sync::{Awareness, Clock, Timestamp};
 use yrs::updates::encoder::Encode;
 use yrs::{ClientID, Doc, ReadTxn, StateVector, Transact, Update};
@@ -23,6 +24,20 @@ pub enum Effect {
     Persist(Vec<u8>),
     /// Send `saved(n)` to this connection once every update it sent so far is durable.
     AckWhenSaved(u64),
+    /// The update just applied changed a watched root (see [`RoomDoc::watch_roots`]): wake
+    /// whoever watches the room.
+    WatchedChange,
+}
+
+/// The kind of a root type of a document (see [`RoomDoc::watch_roots`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RootKind {
+    /// A `Y.Map`.
+    Map,
+    /// A `Y.Array`.
+    Array,
+    /// A `Y.Text`.
+    Text,
 }
 
 /// A room's shared state: the trip's document and the awareness states of its clients.
@@ -40,6 +55,8 @@ pub struct RoomDoc {
     /// last measure, plus the bytes stored since: an upper bound that, unlike `stored_bytes`,
     /// counts no garbage of the log.
     real_bytes: Option<usize>,
+    /// Root types whose changes are reported as [`Effect::WatchedChange`].
+    watched_roots: Vec<(Arc<str>, RootKind)>,
 }
 
 impl RoomDoc {
@@ -58,7 +75,31 @@ impl RoomDoc {
             stored_bytes: 0,
             max_bytes: usize::MAX,
             real_bytes: None,
+            watched_roots: Vec::new(),
         }
+    }
+
+    /// Reports every update that changes one of `roots` (root types of the document, by name
+    /// and kind) with [`Effect::WatchedChange`]; an empty list reports nothing.
+    ///
+    /// Each root is declared with its kind in the document: yrs lists a changed root among a
+    /// transaction's changed types only once it knows the root's kind, and a root made by a
+    /// client's update has none (the encoding does not say). Declaring writes nothing.
+    pub fn watch_roots(&mut self, roots: Vec<(Arc<str>, RootKind)>) {
+        let doc = self.doc();
+        for (name, kind) in &roots {
+            match kind {
+                RootKind::Map => drop(doc.get_or_insert_map(name.clone())),
+                RootKind::Array => drop(doc.get_or_insert_array(name.clone())),
+                RootKind::Text => drop(doc.get_or_insert_text(name.clone())),
+            }
+        }
+        self.watched_roots = roots;
+    }
+
+    /// The roots watched (see [`RoomDoc::watch_roots`]).
+    pub fn watched_roots(&self) -> &[(Arc<str>, RootKind)] {
+        &self.watched_roots
     }
 
     /// Sets the trip's current size in the store and the most it may hold.
@@ -129,16 +170,30 @@ impl RoomDoc {
         self.doc().transact().encode_state_as_update_v1(sv)
     }
 
-    /// Integrates an update. A failure leaves the document suspect (see
-    /// [`ProtocolError::needs_reload`]); a panic inside yrs is caught and reported as one.
-    fn apply(&mut self, update: Update) -> Result<(), ProtocolError> {
+    /// Integrates an update; returns whether it changed a watched root. A failure leaves the
+    /// document suspect (see [`ProtocolError::needs_reload`]); a panic inside yrs is caught and
+    /// reported as one.
+    fn apply(&mut self, update: Update) -> Result<bool, ProtocolError> {
         let doc = self.awareness.doc();
+        let watched = &self.watched_roots;
         let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
             let mut txn = doc.transact_mut();
-            txn.apply_update(update)
+            txn.apply_update(update).map(|()| {
+                if watched.is_empty() {
+                    return false;
+                }
+                // The commit lists every type the update changed, up to its root.
+                txn.commit();
+                txn.changed_parent_types()
+                    .iter()
+                    .any(|branch| match branch.id() {
+                        BranchID::Root(name) => watched.iter().any(|(root, _)| *root == name),
+                        BranchID::Nested(_) => false,
+                    })
+            })
         }));
         match outcome {
-            Ok(Ok(())) => self.check_pending(),
+            Ok(Ok(touched)) => self.check_pending().map(|()| touched),
             Ok(Err(e)) => Err(ProtocolError::ApplyFailed(e.to_string())),
             Err(_) => Err(ProtocolError::ApplyFailed(
                 "the update is inconsistent".into(),
@@ -181,10 +236,13 @@ impl RoomDoc {
             return Ok(());
         }
         self.admit(raw.len())?;
-        self.apply(update)?;
+        let watched = self.apply(update)?;
         self.record_stored(raw.len());
         effects.push(Effect::Persist(raw.to_vec()));
         effects.push(Effect::Broadcast(messages::sync_update(raw)));
+        if watched {
+            effects.push(Effect::WatchedChange);
+        }
         Ok(())
     }
 

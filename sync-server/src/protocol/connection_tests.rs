@@ -446,3 +446,77 @@ fn hostile_frames_are_refused_and_leave_the_document_alone() {
         .unwrap();
     assert_eq!(effects.len(), 2);
 }
+
+/// The roots the watch test edits, made before any transaction (yrs makes a root in a
+/// transaction of its own).
+struct Roots {
+    notes: yrs::TextRef,
+    chat: yrs::ArrayRef,
+    activities: yrs::MapRef,
+}
+
+/// An update from a client of `client_id` built by `edit` on an empty document.
+fn update_of(client_id: u64, edit: impl FnOnce(&Roots, &mut yrs::TransactionMut)) -> Vec<u8> {
+    let doc = Doc::with_client_id(client_id);
+    let roots = Roots {
+        notes: doc.get_or_insert_text("notes"),
+        chat: doc.get_or_insert_array("chat"),
+        activities: doc.get_or_insert_map("activities"),
+    };
+    let mut txn = doc.transact_mut();
+    edit(&roots, &mut txn);
+    txn.encode_update_v1()
+}
+
+#[test]
+fn an_update_to_a_watched_root_is_reported_and_others_are_not() {
+    let mut room = RoomDoc::new(Doc::new());
+    room.watch_roots(vec![
+        (Arc::from("chat"), RootKind::Array),
+        (Arc::from("activities"), RootKind::Map),
+    ]);
+    let mut connection = DocConnection::new(true);
+    let watched = |effects: &[Effect]| effects.iter().any(|e| *e == Effect::WatchedChange);
+
+    // A root nobody watches.
+    let notes = update_of(1, |roots, txn| roots.notes.insert(txn, 0, "hello"));
+    let mut effects = Vec::new();
+    connection
+        .handle_frame(&mut room, &messages::sync_update(&notes), &mut effects)
+        .unwrap();
+    assert!(!watched(&effects), "{effects:?}");
+
+    // A watched root, at the top.
+    let chat = update_of(2, |roots, txn| {
+        yrs::Array::push_back(&roots.chat, txn, "hi");
+    });
+    let mut effects = Vec::new();
+    connection
+        .handle_frame(&mut room, &messages::sync_update(&chat), &mut effects)
+        .unwrap();
+    assert!(watched(&effects), "{effects:?}");
+
+    // A watched root, deep inside: a field of an activity's map.
+    let nested = update_of(3, |roots, txn| {
+        let hike = roots
+            .activities
+            .insert(txn, "hike", yrs::MapPrelim::default());
+        hike.insert(txn, "title", "Lac Blanc");
+    });
+    let mut effects = Vec::new();
+    connection
+        .handle_frame(&mut room, &messages::sync_update(&nested), &mut effects)
+        .unwrap();
+    assert!(watched(&effects), "{effects:?}");
+
+    // Nothing watched: nothing reported.
+    room.watch_roots(Vec::new());
+    let more = update_of(4, |roots, txn| {
+        yrs::Array::push_back(&roots.chat, txn, "again");
+    });
+    let mut effects = Vec::new();
+    connection
+        .handle_frame(&mut room, &messages::sync_update(&more), &mut effects)
+        .unwrap();
+    assert!(!watched(&effects), "{effects:?}");
+}

@@ -12,7 +12,7 @@ pub mod messages;
 pub mod presence;
 mod update_shape;
 
-pub use connection::{DocConnection, Effect, RoomDoc};
+pub use connection::{DocConnection, Effect, RoomDoc, RootKind};
 pub use decode::{decode_frame, decode_update, Incoming};
 pub use error::ProtocolError;
 pub use presence::{Identity, PresenceRefusal};

@@ -1,34 +1,68 @@
-//! The assistant: inside the server by default (one more participant, over the protocol,
-//! with a token signed by the process's own secret), or as its own process (`caravan
-//! assistant`) against any server.
+//! The assistant: inside the server by default, attached to the rooms of the trips people
+//! have open (`assistant_link`), or as its own process (`caravan assistant`) against any
+//! server, as an ordinary client over the protocol with an assistant token.
 
-use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
+use tokio::sync::broadcast::error::RecvError;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use super::assistant_link::DirectLinker;
+use crate::document::events::TripEvent;
 use crate::state::AppState;
 
-/// Lifetime of the in-process assistant's token: as long as the process, in practice.
-const INTERNAL_TOKEN_SECS: u64 = 10 * 365 * 24 * 3600;
-
-/// Starts the assistant inside this process, talking to the server listening on `local`;
-/// it stops when the server does.
-pub fn start_in_process(app: &AppState, local: SocketAddr) -> JoinHandle<()> {
-    let host = match local.ip() {
-        ip if ip.is_unspecified() && ip.is_ipv4() => "127.0.0.1".to_owned(),
-        ip if ip.is_unspecified() => "[::1]".to_owned(),
-        IpAddr::V6(ip) => format!("[{ip}]"),
-        ip => ip.to_string(),
-    };
-    let token = app.auth().internal_assistant_token(INTERNAL_TOKEN_SECS);
-    let mut assistant =
-        ai_bridge::AssistantConfig::new(format!("http://{host}:{}", local.port()), Some(token));
+/// Starts the assistant inside this process: it follows trips opening and closing on the
+/// event feed and attaches to each open trip's room; it stops when the server does.
+pub fn start_in_process(app: &AppState) -> JoinHandle<()> {
+    let mut assistant = ai_bridge::AssistantConfig::new("in-process", None);
     assistant.metrics = Arc::new(ai_bridge::metrics::AiMetrics::new(app.metrics().registry()));
     assistant.model = model_planner(&assistant.metrics);
     tracing::info!("the assistant runs in this process (--no-assistant to turn it off)");
-    tokio::spawn(ai_bridge::supervise(assistant, app.shutdown.child_token()))
+    tokio::spawn(follow_open_trips(
+        app.clone(),
+        assistant,
+        app.shutdown.child_token(),
+    ))
+}
+
+/// Keeps the assistant in every trip people have open, until `stop`. After missed events
+/// (the feed lagged), the open trips are listed again from the rooms.
+async fn follow_open_trips(
+    app: AppState,
+    config: ai_bridge::AssistantConfig,
+    stop: CancellationToken,
+) {
+    let mut trips = ai_bridge::Trips::new(config, DirectLinker::new(app.clone()), stop.clone());
+    'resync: loop {
+        // Subscribe first, then list: a trip opening in between is seen twice, never missed.
+        let mut events = app.rooms.events().subscribe_openings();
+        let open: Vec<String> = app
+            .rooms
+            .all()
+            .into_iter()
+            .filter(|room| room.people_count() > 0)
+            .map(|room| room.trip.to_string())
+            .collect();
+        trips.keep_only(&open);
+        for trip in open {
+            trips.opened(trip);
+        }
+        loop {
+            let event = tokio::select! {
+                event = events.recv() => event,
+                _ = stop.cancelled() => break 'resync,
+            };
+            match event {
+                Ok(TripEvent::Opened { trip }) => trips.opened(trip),
+                Ok(TripEvent::Closed { trip }) => trips.closed(&trip),
+                Ok(_) => {}
+                Err(RecvError::Lagged(_)) => continue 'resync,
+                Err(RecvError::Closed) => break 'resync,
+            }
+        }
+    }
+    trips.leave_all();
 }
 
 /// `caravan assistant`: runs the assistant against the server at `server` until Ctrl-C.

@@ -3,6 +3,7 @@
 //! in named steps, in order.
 
 pub mod assistant;
+pub mod assistant_link;
 pub mod listener;
 pub mod router;
 pub mod signals;
@@ -83,9 +84,7 @@ pub fn start(app: AppState, listener: TcpListener) -> std::io::Result<Running> {
             }
         })
     };
-    let assistant = config
-        .assistant
-        .then(|| assistant::start_in_process(&app, addr));
+    let assistant = config.assistant.then(|| assistant::start_in_process(&app));
     let serving = listener::serve(
         listener,
         router(app.clone()),
