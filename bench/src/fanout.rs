@@ -59,6 +59,8 @@ pub struct FanoutResult {
     pub lost: u64,
     /// Updates received that no client of this run sent (should be 0).
     pub unmatched: u64,
+    /// Connections the server closed before the run ended (should be 0).
+    pub closed_by_server: u64,
     /// Deliveries per second of sending.
     pub delivered_per_sec: f64,
     /// End-to-end latency, ms.
@@ -150,8 +152,10 @@ pub async fn run(target: &Target, load: FanoutLoad) -> anyhow::Result<FanoutResu
     let mut saved_latency = histogram();
     let (mut saved_asked, mut saved_answered) = (0, 0);
     let mut unmatched = 0;
+    let mut closed_by_server = 0;
     for task in tasks {
         let report = task.await??;
+        closed_by_server += u64::from(report.closed);
         latency.add(&report.latency)?;
         saved_latency.add(&report.saved_latency)?;
         saved_asked += report.saved_asked;
@@ -174,6 +178,7 @@ pub async fn run(target: &Target, load: FanoutLoad) -> anyhow::Result<FanoutResu
         server: target.name.clone(),
         persistence: target.persistence.clone(),
         unmatched,
+        closed_by_server,
         load,
         sent,
         expected,
@@ -245,6 +250,10 @@ pub async fn saturate(
         let lost = result.lost;
         let generator = result.generator_usage.cores;
         steps.push(result);
+        let closed = steps.last().map_or(0, |s| s.closed_by_server);
+        if closed > 0 {
+            break format!("the server closed {closed} connections at {rate:.0}/s");
+        }
         if lost > 0 {
             break format!("{lost} deliveries lost at {rate:.0}/s");
         }

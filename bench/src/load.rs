@@ -173,6 +173,8 @@ pub struct ClientReport {
     pub saved_asked: u64,
     /// See `saved_asked`.
     pub saved_answered: u64,
+    /// The server closed the connection before the run ended.
+    pub closed: bool,
 }
 
 /// One client's plan.
@@ -295,6 +297,8 @@ pub async fn run_client(
     let stop_sending = started + plan.send_for;
     let stop_all = stop_sending + plan.drain;
     let client_id = doc.client_id();
+    // Whether the server closed the connection before the run ended.
+    let mut closed = false;
     loop {
         let now = Instant::now();
         if now >= stop_all {
@@ -318,18 +322,27 @@ pub async fn run_client(
                     };
                     shared.sent_at.insert((client_id, before.get(&client_id)), Instant::now());
                     shared.sent.fetch_add(1, Ordering::Relaxed);
-                    sink.send(Message::Binary(framer.sync(2, &update).into())).await?;
+                    if sink.send(Message::Binary(framer.sync(2, &update).into())).await.is_err() {
+                        closed = true;
+                        break;
+                    }
                     if plan.ask_saved {
                         // As the family app does: the update, then the question, in two frames.
                         saved_asked += 1;
                         waiting_saved.push_back((saved_asked, Instant::now()));
-                        sink.send(Message::Binary(framer.saved_question(saved_asked).into())).await?;
+                        if sink.send(Message::Binary(framer.saved_question(saved_asked).into())).await.is_err() {
+                            closed = true;
+                            break;
+                        }
                     }
                     next_send += interval.expect("sending has an interval");
                 }
             }
             message = stream.next() => {
-                let Some(Ok(message)) = message else { break };
+                let Some(Ok(message)) = message else {
+                    closed = true;
+                    break;
+                };
                 let Message::Binary(frame) = message else { continue };
                 let received = Instant::now();
                 for (kind, sub, payload) in framer.parse(&frame) {
@@ -373,6 +386,7 @@ pub async fn run_client(
     // The document is what this client wrote: check it is what it meant to write.
     debug_assert!(text.get_string(&doc.transact()).chars().all(|c| c == 'x'));
     Ok(ClientReport {
+        closed,
         latency,
         unmatched,
         saved_latency,

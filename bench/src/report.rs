@@ -234,8 +234,8 @@ fn ratio(a: f64, b: f64) -> String {
 /// One line about a fan-out result.
 pub fn fanout_line(r: &FanoutResult) -> String {
     format!(
-        "fanout {}{}: {} rooms x {} clients, {} sent, {} of {} delivered ({} lost), p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms, server {:.2} µs CPU/delivery ({:.2} cores, {:.1} MB peak), generator {:.2} cores{}",
-        r.server, if r.load.bursts { " (bursts)" } else { "" }, r.load.rooms, r.load.clients_per_room, r.sent, r.delivered, r.expected, r.lost,
+        "fanout {}{}: {} rooms x {} clients, {} sent, {} of {} delivered ({} lost, {} connections closed by the server), p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms, server {:.2} µs CPU/delivery ({:.2} cores, {:.1} MB peak), generator {:.2} cores{}",
+        r.server, if r.load.bursts { " (bursts)" } else { "" }, r.load.rooms, r.load.clients_per_room, r.sent, r.delivered, r.expected, r.lost, r.closed_by_server,
         r.p50_ms, r.p99_ms, r.max_ms, r.server_cpu_us_per_delivery, r.server_usage.cores,
         r.server_usage.peak_rss_bytes as f64 / 1e6, r.generator_usage.cores,
         saved_summary(r).map_or(String::new(), |s| format!(", saved {s}"))

@@ -181,6 +181,11 @@ fn start_caravan_named(
         ])
         .arg(&dir)
         .args(extra_args)
+        .args(
+            std::env::var("BENCH_CARAVAN_WORKERS")
+                .map(|n| vec!["--worker-threads".to_owned(), n])
+                .unwrap_or_default(),
+        )
         .env("NO_COLOR", "1")
         .env("RUST_LOG", "warn,sync_server=info")
         .stdout(Stdio::piped())

@@ -8,7 +8,8 @@
 //!
 //! Every wait has an answer within `--saved-timeout-secs`: saved, or [`NotSaved`] with the
 //! reason (the store failed, and with it every flush to come: see `store_health`; or the flush
-//! took longer than the timeout).
+//! took longer than the timeout). A connection's "saved?" questions do not wait in a task each:
+//! they queue in `saved`, and each flush answers all it covers.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -18,8 +19,15 @@ use persistence::{DocStore, StoreError};
 use tokio::sync::{watch, Notify};
 use tokio_util::sync::CancellationToken;
 
+use super::origin::ConnId;
+use super::peer::{CloseReason, Peer};
+use super::saved::{SavedAnswers, SWEEP_INTERVAL};
 use super::store_health::StoreHealth;
 use crate::metrics::Metrics;
+
+/// The shortest time between the starts of two flushes: a "saved?" that arrives just after a
+/// flush began waits at most this long plus one flush.
+const MIN_FLUSH_GAP: Duration = Duration::from_millis(5);
 
 /// Why a wait for "saved" ended without it.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -41,6 +49,7 @@ pub struct GroupCommit {
     appended: AtomicU64,
     durable: watch::Sender<u64>,
     someone_waits: Notify,
+    answers: SavedAnswers,
 }
 
 impl GroupCommit {
@@ -60,6 +69,40 @@ impl GroupCommit {
             appended: AtomicU64::new(0),
             durable: watch::channel(0).0,
             someone_waits: Notify::new(),
+            answers: SavedAnswers::default(),
+        }
+    }
+
+    /// Answers question `n` of connection `conn` (as `peer`) with "saved" once the append
+    /// with `ticket` is durable: at once if it is, after the flush that covers it otherwise.
+    /// When it will not be (the store failed) or is not within `--saved-timeout-secs`, the
+    /// connection is closed with 1011 and the reason instead.
+    pub fn answer_when_saved(&self, conn: ConnId, peer: &Peer, ticket: u64, n: u64) {
+        if ticket > *self.durable.borrow() {
+            if let Some(reason) = self.health.failure() {
+                self.metrics.error("not_saved");
+                let why = NotSaved::StoreFailed(reason.to_owned());
+                peer.hangup.hang_up(CloseReason::new(
+                    caravan_wire::close::SERVER_ERROR,
+                    why.to_string(),
+                ));
+                return;
+            }
+            self.someone_waits.notify_one();
+        }
+        self.answers
+            .ask(conn, peer, ticket, n, || *self.durable.borrow());
+    }
+
+    /// Hangs up the connections whose questions will not be answered "saved": all of them
+    /// once the store failed, those waiting past the timeout otherwise.
+    fn give_up_on_questions(&self) {
+        let given_up = match self.health.failure() {
+            Some(reason) => self.answers.fail_all(reason),
+            None => self.answers.expire(self.saved_timeout),
+        };
+        for _ in 0..given_up {
+            self.metrics.error("not_saved");
         }
     }
 
@@ -126,20 +169,45 @@ impl GroupCommit {
             *d = (*d).max(target);
             moved
         });
+        self.answers.durable(target);
         Ok(())
     }
 
     /// The flushing loop; runs until `stop` is cancelled. It does not flush on its way out:
     /// the server's shutdown calls [`GroupCommit::final_flush`] once everything is written.
     pub async fn run(self: Arc<Self>, flush_interval: Duration, stop: CancellationToken) {
+        let sweeper = {
+            let commit = self.clone();
+            tokio::spawn(async move {
+                let mut every = tokio::time::interval(SWEEP_INTERVAL);
+                loop {
+                    every.tick().await;
+                    commit.give_up_on_questions();
+                }
+            })
+        };
+        self.flush_loop(flush_interval, stop).await;
+        sweeper.abort();
+    }
+
+    async fn flush_loop(&self, flush_interval: Duration, stop: CancellationToken) {
+        let mut last_flush = Instant::now();
         loop {
             tokio::select! {
                 _ = self.someone_waits.notified() => {}
                 _ = tokio::time::sleep(flush_interval) => {}
                 _ = stop.cancelled() => break,
             }
+            // Under load, let the next flush start MIN_FLUSH_GAP after the last one did, so
+            // that it covers what arrives meanwhile: fewer fsyncs, each for more updates.
+            let gap = MIN_FLUSH_GAP.min(flush_interval);
+            if let Some(wait) = gap.checked_sub(last_flush.elapsed()) {
+                tokio::time::sleep(wait).await;
+            }
+            last_flush = Instant::now();
             if self.health.failure().is_some() {
                 // Nothing can become durable any more; waiters were answered.
+                self.give_up_on_questions();
                 stop.cancelled().await;
                 break;
             }

@@ -5,7 +5,7 @@
 //! | **load** | [`load`] | the first connection or request builds the document from the store (snapshot, then log); at the cap of loaded trips the one idle the longest is evicted first |
 //! | **join** | [`join`] | a connection enters its trip's room and gets sync step 1 and everyone's presence; **leave** removes it and its presence |
 //! | **change** | [`change`] | an update from anywhere (a connection, the REST API) takes one path: decoded, checked, applied, then stored and relayed |
-//! | **store** | [`store`], [`durability`], [`store_health`] | the update is appended to the trip's log before it is relayed; group commit makes it durable and answers "saved" (or "not saved", in bounded time); a store that failed or is low on space takes no write |
+//! | **store** | [`store`], [`durability`], [`saved`], [`store_health`] | the update is appended to the trip's log before it is relayed; group commit makes it durable and answers "saved" (or "not saved", in bounded time); a store that failed or is low on space takes no write |
 //! | relay | [`relay`] | replies and broadcasts go into each peer's bounded outbox; a peer too slow to keep up is hung up |
 //! | **compact** | [`compaction`] | after many updates, on unload and at shutdown, the log is folded into a snapshot, one trip at a time |
 //! | watch | [`watch`] | the assistant inside the server follows a room without a socket: woken when a root it reads changes, reading the room only then |
@@ -34,6 +34,7 @@ pub mod relay;
 pub mod retry;
 pub mod room;
 pub mod rooms;
+pub mod saved;
 pub mod services;
 pub mod shutdown;
 pub mod store;

@@ -21,7 +21,7 @@ use tokio_tungstenite::tungstenite;
 use crate::auth::{refused, Access, Refusal};
 use crate::document::{ChangeError, CloseReason, Origin, Peer, Room};
 use crate::limits::MessageBudget;
-use crate::protocol::{messages, DocConnection};
+use crate::protocol::DocConnection;
 use crate::state::AppState;
 
 /// How reading ends.
@@ -231,19 +231,10 @@ impl<'a> Reader<'a> {
     /// connection is closed with 1011 and the reason instead: the client keeps what it sent
     /// as unsaved and sends it again when it reconnects.
     fn answer_when_saved(&self, n: u64) {
-        let app = self.app.clone();
-        let ticket = self.last_ticket;
-        let outbox = self.peer.outbox.clone();
-        let hangup = self.peer.hangup.clone();
-        tokio::spawn(async move {
-            match app.saved(ticket).await {
-                // A full outbox here means the connection is being closed as too slow anyway.
-                Ok(()) => drop(outbox.try_send(Bytes::from(messages::saved(n)))),
-                Err(not_saved) => {
-                    hangup.hang_up(CloseReason::new(close::SERVER_ERROR, not_saved.to_string()))
-                }
-            }
-        });
+        if let Some(conn) = self.origin.connection() {
+            self.app
+                .answer_when_saved(conn, self.peer, self.last_ticket, n);
+        }
     }
 
     fn too_big(&self) -> End {

@@ -1,0 +1,122 @@
+//! **Store**, the answers to "saved?": each connection's questions wait here until a flush
+//! covers the update they ask about, and every flush answers all it covers at once.
+//!
+//! The family app asks after every change, so under load there are as many questions as
+//! updates. A task per question, each woken by each flush, cost more server CPU than relaying
+//! the updates did; here a question is an entry in its connection's queue, a flush answers a
+//! connection once (with its newest question covered: "saved(n)" says everything up to `n`
+//! is durable), and a sweep every [`SWEEP_INTERVAL`] hangs up the connections whose oldest
+//! question waited past `--saved-timeout-secs`.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use caravan_wire::close;
+
+use super::durability::NotSaved;
+use super::origin::ConnId;
+use super::peer::{CloseReason, Peer};
+use crate::protocol::messages;
+
+/// How often questions waiting too long are looked for.
+pub const SWEEP_INTERVAL: Duration = Duration::from_millis(500);
+
+/// Questions waiting for a flush, by connection.
+#[derive(Default)]
+pub struct SavedAnswers {
+    waiting: Mutex<HashMap<ConnId, Waiting>>,
+}
+
+/// One connection's questions, oldest first.
+struct Waiting {
+    peer: Peer,
+    /// (group-commit ticket the question waits for, its number, when it was asked).
+    questions: VecDeque<(u64, u64, Instant)>,
+}
+
+impl SavedAnswers {
+    fn lock(&self) -> MutexGuard<'_, HashMap<ConnId, Waiting>> {
+        self.waiting.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Question `n` of connection `conn` (as `peer`), answered once `ticket` is durable.
+    /// `durable` is read under the same lock as [`SavedAnswers::durable`] takes, so a flush
+    /// that ends meanwhile cannot miss the question.
+    pub fn ask(&self, conn: ConnId, peer: &Peer, ticket: u64, n: u64, durable: impl Fn() -> u64) {
+        let mut waiting = self.lock();
+        if durable() >= ticket {
+            answer(peer, n);
+            return;
+        }
+        waiting
+            .entry(conn)
+            .or_insert_with(|| Waiting {
+                peer: peer.clone(),
+                questions: VecDeque::new(),
+            })
+            .questions
+            .push_back((ticket, n, Instant::now()));
+    }
+
+    /// Everything up to `ticket` is durable: answers each connection's newest question covered.
+    pub fn durable(&self, ticket: u64) {
+        self.lock().retain(|_, waiting| {
+            let mut newest = None;
+            while let Some(&(asked, n, _)) = waiting.questions.front() {
+                if asked > ticket {
+                    break;
+                }
+                newest = Some(n);
+                waiting.questions.pop_front();
+            }
+            if let Some(n) = newest {
+                answer(&waiting.peer, n);
+            }
+            !waiting.questions.is_empty()
+        });
+    }
+
+    /// Hangs up every connection whose oldest question waited `timeout` or more; returns
+    /// how many.
+    pub fn expire(&self, timeout: Duration) -> usize {
+        let mut expired = 0;
+        self.lock().retain(|_, waiting| {
+            let too_old = waiting
+                .questions
+                .front()
+                .is_some_and(|&(_, _, at)| at.elapsed() >= timeout);
+            if too_old {
+                expired += 1;
+                not_saved(&waiting.peer, &NotSaved::TimedOut(timeout));
+            }
+            !too_old
+        });
+        expired
+    }
+
+    /// The store failed: nothing waiting will be durable. Hangs up every connection waiting.
+    pub fn fail_all(&self, reason: &str) -> usize {
+        let failed = NotSaved::StoreFailed(reason.to_owned());
+        let mut waiting = self.lock();
+        for waiting in waiting.values() {
+            not_saved(&waiting.peer, &failed);
+        }
+        let count = waiting.len();
+        waiting.clear();
+        count
+    }
+}
+
+/// Sends `saved(n)`. A full outbox here means the connection is being closed as too slow.
+fn answer(peer: &Peer, n: u64) {
+    let _ = peer.outbox.try_send(Bytes::from(messages::saved(n)));
+}
+
+/// Closes the connection with 1011 and why: the client keeps what it sent as unsaved and
+/// sends it again when it reconnects.
+fn not_saved(peer: &Peer, why: &NotSaved) {
+    peer.hangup
+        .hang_up(CloseReason::new(close::SERVER_ERROR, why.to_string()));
+}
