@@ -476,7 +476,7 @@ fn an_update_to_a_watched_root_is_reported_and_others_are_not() {
         (Arc::from("activities"), RootKind::Map),
     ]);
     let mut connection = DocConnection::new(true);
-    let watched = |effects: &[Effect]| effects.iter().any(|e| *e == Effect::WatchedChange);
+    let watched = |effects: &[Effect]| effects.contains(&Effect::WatchedChange);
 
     // A root nobody watches.
     let notes = update_of(1, |roots, txn| roots.notes.insert(txn, 0, "hello"));
