@@ -21,24 +21,13 @@ use tokio_util::sync::CancellationToken;
 
 use super::origin::ConnId;
 use super::peer::{CloseReason, Peer};
-use super::saved::{SavedAnswers, SWEEP_INTERVAL};
+use super::saved::{NotSaved, SavedAnswers, SWEEP_INTERVAL};
 use super::store_health::StoreHealth;
 use crate::metrics::Metrics;
 
 /// The shortest time between the starts of two flushes: a "saved?" that arrives just after a
 /// flush began waits at most this long plus one flush.
 const MIN_FLUSH_GAP: Duration = Duration::from_millis(5);
-
-/// Why a wait for "saved" ended without it.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum NotSaved {
-    /// The store failed before the update was durable; it never will be.
-    #[error("not saved: the store failed ({0})")]
-    StoreFailed(String),
-    /// No flush covered the update within the timeout (it may still become durable).
-    #[error("not saved within {0:?}: the store is too slow, try again")]
-    TimedOut(Duration),
-}
 
 /// The group-commit coordinator, one per server.
 pub struct GroupCommit {

@@ -44,13 +44,14 @@ pub mod watch;
 
 pub use change::{ChangeError, Changed};
 pub use compaction::{Compactor, OnCompacted};
-pub use durability::{GroupCommit, NotSaved};
+pub use durability::GroupCommit;
 pub use events::EventFeed;
 pub use load::{load_doc, LoadError, LoadedDoc};
 pub use origin::{ConnId, Origin};
 pub use peer::{CloseReason, Hangup, Peer};
 pub use room::Room;
 pub use rooms::Rooms;
+pub use saved::NotSaved;
 pub use services::Services;
 pub use shutdown::ShutdownReport;
 pub use store_health::{StoreHealth, Unwritable, EXIT_STORE_FAILED};

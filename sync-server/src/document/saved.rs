@@ -15,10 +15,20 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use caravan_wire::close;
 
-use super::durability::NotSaved;
 use super::origin::ConnId;
 use super::peer::{CloseReason, Peer};
 use crate::protocol::messages;
+
+/// Why a wait for "saved" ended without it.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum NotSaved {
+    /// The store failed before the update was durable; it never will be.
+    #[error("not saved: the store failed ({0})")]
+    StoreFailed(String),
+    /// No flush covered the update within the timeout (it may still become durable).
+    #[error("not saved within {0:?}: the store is too slow, try again")]
+    TimedOut(Duration),
+}
 
 /// How often questions waiting too long are looked for.
 pub const SWEEP_INTERVAL: Duration = Duration::from_millis(500);
