@@ -96,7 +96,13 @@ pub async fn run_trip<L: TripLink>(
         engine = engine.with_model();
     }
     let mut decisions = Decisions::default();
-    let mut tick = tokio::time::interval(config.tick);
+    // The first look is at once; the periodic ones are spread over a tick by trip, so that
+    // trips opened together (a server's restart, a benchmark) are not all looked at together.
+    let mut tick = tokio::time::interval_at(
+        tokio::time::Instant::now() + config.tick.mul_f64(spread(&trip)),
+        config.tick,
+    );
+    let mut first_look = true;
     let mut deadline: Option<Duration> = None;
     loop {
         let until_deadline = async {
@@ -106,6 +112,7 @@ pub async fn run_trip<L: TripLink>(
             }
         };
         tokio::select! {
+            _ = std::future::ready(()), if first_look => first_look = false,
             _ = stop.cancelled() => break,
             _ = link.changed() => {
                 // Let a burst of changes (a paste, a sync) settle first.
@@ -139,6 +146,15 @@ pub async fn run_trip<L: TripLink>(
     }
     link.close().await;
     tracing::info!(%trip, "the assistant left");
+}
+
+/// A fraction in [0, 1) that depends only on `key`: where in a period something of `key`
+/// happens, so that many keys spread over the period.
+pub fn spread(key: &str) -> f64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    key.hash(&mut hasher);
+    (hasher.finish() % 10_000) as f64 / 10_000.0
 }
 
 /// Asks the model about one chat request and writes the answer (or the planner's).

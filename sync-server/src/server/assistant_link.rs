@@ -140,9 +140,11 @@ impl DirectLink {
         }
         inner.catch_up().await;
         let renewing = Arc::downgrade(&inner);
+        // Renewals of trips opened together are spread over the period, not sent together.
+        let first =
+            tokio::time::Instant::now() + PRESENCE_RENEWAL.mul_f64(ai_bridge::runner::spread(trip));
         let renewal = tokio::spawn(async move {
-            let mut every = tokio::time::interval(PRESENCE_RENEWAL);
-            every.tick().await;
+            let mut every = tokio::time::interval_at(first, PRESENCE_RENEWAL);
             loop {
                 every.tick().await;
                 let Some(inner) = renewing.upgrade() else {
