@@ -121,11 +121,11 @@ pub async fn run_trip<L: TripLink>(
             _ = tick.tick() => {}
             _ = until_deadline => {}
         }
+        link.catch_up().await;
         if let Some(refusal) = link.refused() {
             tracing::warn!(%trip, %refusal, "the assistant was refused");
             break;
         }
-        link.catch_up().await;
         match engine.step(&trip_doc, chrono::Utc::now()) {
             Ok(report) => {
                 if !report.is_empty() {

@@ -499,3 +499,72 @@ async fn a_chat_message_whose_time_is_a_number_is_seen_and_answered() {
     })
     .await;
 }
+
+/// A trip deleted under the assistant stays deleted: when a poll's deadline passes after the
+/// delete, the assistant, whose copy still holds the poll, does not load the trip again to
+/// close the poll in it (its link ends with the room).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trip_deleted_under_the_assistant_is_not_brought_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_full(dir.path(), 0, &["--jwt-secret", SECRET], &[]);
+    let id = create_sample(&server).await;
+    let claire = Client::connect(
+        ClientConfig::new(server.url(), &id).with_token(token(&id, "owner", "claire")),
+    );
+    claire.wait_synced().await;
+    eventually("the assistant joins", || assistant_present(&claire)).await;
+    let options = [("yes", "Go"), ("no", "Stay in")]
+        .into_iter()
+        .map(|(key, label)| {
+            (
+                key.to_string(),
+                doc_model::PollOption {
+                    label: label.into(),
+                    details: String::new(),
+                    ai_generated: false,
+                    activity: None,
+                },
+            )
+        })
+        .collect();
+    TripDoc::new(claire.doc().clone())
+        .open_poll(
+            "claire",
+            "soon",
+            &NewPoll {
+                question: "Out tonight?".into(),
+                kind: PollKind::Single,
+                options,
+                closes_at: Some(Utc::now() + chrono::Duration::milliseconds(2500)),
+                created_by: "claire".into(),
+                wants_options: false,
+            },
+        )
+        .unwrap();
+    claire.wait_saved().await;
+    // The assistant reads the poll (its debounce is 150 ms), then the trip is deleted before
+    // the poll's deadline.
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let http = reqwest::Client::new();
+    let deleted = http
+        .delete(format!("{}/api/trips/{id}", server.http()))
+        .bearer_auth(token("*", "owner", "claire"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 204);
+    // Past the deadline.
+    tokio::time::sleep(Duration::from_millis(3000)).await;
+    let read = http
+        .get(format!("{}/api/trips/{id}", server.http()))
+        .bearer_auth(token("*", "owner", "claire"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(read.status(), 404, "the deleted trip came back");
+    assert!(
+        listing_of(&server, &id).await.is_null(),
+        "the deleted trip is listed again"
+    );
+    claire.close().await;
+}

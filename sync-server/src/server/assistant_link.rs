@@ -85,12 +85,11 @@ struct Inner {
     awareness: Mutex<Awareness>,
     /// The protocol state of the assistant's "connection" (its presence, its rights).
     session: Mutex<DocConnection>,
-    /// The room attached to, while it is open.
+    /// The room attached to (once attached, always the same one).
     room: Mutex<Option<Arc<Room>>>,
     /// Woken by the room when a watched root changes.
     wake: Arc<Notify>,
-    /// Updates written while the room was closed, sent at the next catch-up.
-    unsent: Mutex<Vec<Vec<u8>>>,
+    /// Why the link ended, once it did.
     refused: Mutex<Option<String>>,
 }
 
@@ -119,7 +118,6 @@ impl DirectLink {
             session: Mutex::new(DocConnection::new(true).with_identity(identity)),
             room: Mutex::new(None),
             wake: Arc::new(Notify::new()),
-            unsent: Mutex::new(Vec::new()),
             copy,
             app,
         });
@@ -158,12 +156,19 @@ impl DirectLink {
 }
 
 impl Inner {
-    /// The room, attached (watched, presence shown) if it was not: after the link opened, or
-    /// after the room closed (unloaded, deleted) and the trip was loaded again.
+    /// The room, attached (watched, presence shown) the first time. A room closes only when
+    /// its trip is deleted or the server stops (a room with people in it is never unloaded):
+    /// then the link ends, rather than load the trip again and write the assistant's reactions
+    /// into it, which would bring a deleted trip back. People opening the trip again open a
+    /// new link.
     async fn room(&self) -> Option<Arc<Room>> {
         let current = lock(&self.room).clone();
-        if let Some(room) = current.filter(|room| room.is_open()) {
-            return Some(room);
+        if let Some(room) = current {
+            if room.is_open() {
+                return Some(room);
+            }
+            self.end("the trip's room closed (deleted, or the server is stopping)");
+            return None;
         }
         let trip = self.trip.as_ref()?;
         let conn = self
@@ -183,21 +188,26 @@ impl Inner {
                 Some(room)
             }
             Err(e) => {
-                tracing::warn!(trip = %trip, error = %e, "the assistant cannot attach to the trip");
+                self.end(&format!("the assistant cannot attach to the trip: {e}"));
                 None
             }
         }
     }
 
-    /// Brings the copy up to date and sends what waited for the room.
+    /// Ends the link with `why` (the runner stops at its next look).
+    fn end(&self, why: &str) {
+        let mut refused = lock(&self.refused);
+        if refused.is_none() {
+            tracing::info!(trip = ?self.trip, why, "the assistant's link to the trip ended");
+            *refused = Some(why.to_owned());
+        }
+    }
+
+    /// Brings the copy up to date.
     async fn catch_up(&self) {
         let Some(room) = self.room().await else {
             return;
         };
-        let unsent = std::mem::take(&mut *lock(&self.unsent));
-        for update in unsent {
-            self.send_to(&room, update);
-        }
         let state_vector = self.copy.transact().state_vector();
         let missing = room.encode_state(Some(&state_vector));
         match Update::decode_v1(&missing) {
@@ -213,22 +223,16 @@ impl Inner {
         }
     }
 
-    /// Sends an update the assistant wrote to the room (or keeps it for the next catch-up if
-    /// the room closed).
+    /// Sends an update the assistant wrote to the room; once the room closed, nothing is
+    /// sent (the link is ending: see [`Inner::room`]).
     fn send(&self, update: Vec<u8>) {
         let room = lock(&self.room).clone();
-        match room {
-            Some(room) if room.is_open() => self.send_to(&room, update),
-            _ => lock(&self.unsent).push(update),
-        }
-    }
-
-    fn send_to(&self, room: &Room, update: Vec<u8>) {
+        let Some(room) = room else { return };
         let frame = messages::sync_update(&update);
         let outcome = room.receive(&self.origin, &mut lock(&self.session), &frame);
         match outcome {
             Ok(_) => {}
-            Err(ChangeError::Closed) => lock(&self.unsent).push(update),
+            Err(ChangeError::Closed) => self.end("the trip's room closed"),
             Err(e) => {
                 tracing::warn!(trip = %room.trip, error = %e, "the trip refused what the assistant wrote")
             }
