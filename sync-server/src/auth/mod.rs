@@ -60,9 +60,6 @@ pub enum Access {
     Admin,
     /// A verified token.
     Token(Claims),
-    /// The token of the assistant running in this process (see
-    /// [`Auth::internal_assistant_token`]).
-    Internal(Claims),
 }
 
 impl Access {
@@ -71,7 +68,7 @@ impl Access {
         match self {
             Access::Open => "anonymous",
             Access::Admin => "admin",
-            Access::Token(claims) | Access::Internal(claims) => &claims.sub,
+            Access::Token(claims) => &claims.sub,
         }
     }
 
@@ -79,13 +76,13 @@ impl Access {
     pub fn can_write(&self) -> bool {
         match self {
             Access::Open | Access::Admin => true,
-            Access::Token(claims) | Access::Internal(claims) => claims.role.can_write(),
+            Access::Token(claims) => claims.role.can_write(),
         }
     }
 
     /// Whether this is the assistant (a token with role `assistant`).
     pub fn is_assistant(&self) -> bool {
-        matches!(self, Access::Token(claims) | Access::Internal(claims) if claims.role == Role::Assistant)
+        matches!(self, Access::Token(claims) if claims.role == Role::Assistant)
     }
 
     /// Who this is, as verified, for presence (see `protocol::presence`): a token's `sub`,
@@ -95,7 +92,7 @@ impl Access {
             is_assistant: self.is_assistant(),
             ..Default::default()
         };
-        if let Access::Token(claims) | Access::Internal(claims) = self {
+        if let Access::Token(claims) = self {
             identity.sub = Some(claims.sub.clone());
             identity.role = Some(claims.role.as_str().to_owned());
             identity.family = claims.family.clone();
@@ -106,7 +103,7 @@ impl Access {
     /// When the access ends (the token's `exp`), if it does.
     pub fn expires_at(&self) -> Option<u64> {
         match self {
-            Access::Token(claims) | Access::Internal(claims) => Some(claims.exp),
+            Access::Token(claims) => Some(claims.exp),
             _ => None,
         }
     }
@@ -164,10 +161,6 @@ impl Refusal {
 pub struct Auth {
     keys: Option<TokenKeys>,
     admin_key: Option<String>,
-    /// A secret made at start and never shown: it signs the token of the assistant that runs
-    /// inside this process, so that the server knows it for what it is, even when it runs
-    /// open.
-    internal: TokenKeys,
 }
 
 impl Default for Auth {
@@ -179,31 +172,10 @@ impl Default for Auth {
 impl Auth {
     /// Auth with these keys; `keys: None` runs open.
     pub fn new(keys: Option<TokenKeys>, admin_key: Option<String>) -> Auth {
-        let mut secret = [0u8; 48];
-        openssl::rand::rand_bytes(&mut secret).expect("the system random generator works");
         Auth {
             keys,
             admin_key: admin_key.filter(|k| !k.is_empty()),
-            internal: TokenKeys::new(Some(&secret), None)
-                .expect("a 48-byte secret loads")
-                .expect("a secret was given"),
         }
-    }
-
-    /// A token for the assistant running in this process (role `assistant`, every trip),
-    /// signed with the process's own secret.
-    pub fn internal_assistant_token(&self, lifetime_secs: u64) -> String {
-        let claims = Claims {
-            sub: "assistant".into(),
-            trip: "*".into(),
-            role: Role::Assistant,
-            family: None,
-            exp: persistence::now_ms() / 1000 + lifetime_secs,
-            nbf: None,
-        };
-        self.internal
-            .mint(&claims)
-            .expect("minting with a loaded secret works")
     }
 
     /// True when no token key is configured: trips are open to everyone.
@@ -269,14 +241,6 @@ impl Auth {
         let given = credentials.token.as_deref();
         if given.is_some_and(|t| self.is_admin_key(t)) {
             return Ok(Access::Admin);
-        }
-        if let Some(claims) =
-            given.and_then(|t| self.internal.verify(t, persistence::now_ms() / 1000).ok())
-        {
-            return claims_access(claims, action, trip).map(|access| match access {
-                Access::Token(claims) => Access::Internal(claims),
-                other => other,
-            });
         }
         if action == Action::MintTokens || (action.is_admin() && self.has_admin_key()) {
             return Err(match given {

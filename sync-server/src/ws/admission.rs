@@ -16,7 +16,7 @@ use persistence::TripId;
 use tracing::Instrument;
 
 use super::session;
-use crate::auth::{refused, Access, Action, Credentials, Refusal};
+use crate::auth::{refused, Action, Credentials, Refusal};
 use crate::http::client_address::TrustedProxies;
 use crate::http::ApiError;
 use crate::limits::IpSlot;
@@ -43,14 +43,12 @@ pub async fn sync_handler(
     } else {
         None
     };
-    // The assistant of this process is no client to cap.
-    let internal = matches!(access, Some(Access::Internal(_)));
     let proxies = TrustedProxies(&app.config().trusted_proxies);
     let client =
         peer_addr.map(|axum::Extension(ConnectInfo(addr))| proxies.client(addr.ip(), &headers));
     let slot = match client {
         Some(ip) if ip.is_loopback() && proxies.is_empty() => None,
-        Some(ip) if !internal => Some(take_ip_slot(&app, ip, &trip)?),
+        Some(ip) => Some(take_ip_slot(&app, ip, &trip)?),
         _ => None,
     };
     // The WebSocket layer reads messages up to twice the limit, so that a message just over it
