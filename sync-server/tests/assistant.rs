@@ -47,6 +47,37 @@ async fn create_sample(server: &Server) -> String {
     body["id"].as_str().unwrap().to_owned()
 }
 
+/// A sample trip on `server`, open in a client with a `role` token for `sub`, once the
+/// assistant has joined it.
+async fn sample_with_assistant(server: &Server, role: &str, sub: &str) -> (String, Client) {
+    let id = create_sample(server).await;
+    let client =
+        Client::connect(ClientConfig::new(server.url(), &id).with_token(token(&id, role, sub)));
+    client.wait_synced().await;
+    eventually("the assistant joins", || assistant_present(&client)).await;
+    (id, client)
+}
+
+/// Poll options by key: (key, label, the activity it stands for).
+fn poll_options(
+    options: &[(&str, &str, Option<String>)],
+) -> std::collections::BTreeMap<String, doc_model::PollOption> {
+    options
+        .iter()
+        .map(|(key, label, activity)| {
+            (
+                key.to_string(),
+                doc_model::PollOption {
+                    label: label.to_string(),
+                    details: String::new(),
+                    ai_generated: false,
+                    activity: activity.clone(),
+                },
+            )
+        })
+        .collect()
+}
+
 /// Whether the trip listing says the assistant is in `trip`.
 async fn assistant_in(server: &Server, trip: &str) -> bool {
     listing_of(server, trip).await["assistant"] == true
@@ -201,23 +232,10 @@ async fn the_assistant_plans_with_the_family() {
         .find(|(_, a)| a.date.is_none())
         .map(|(id, a)| (id.clone(), a.title.clone()))
         .expect("an idea left");
-    let options = [
+    let options = poll_options(&[
         ("yes", &idea.1, Some(idea.0.clone())),
-        ("no", &"Stay in".to_string(), None),
-    ]
-    .into_iter()
-    .map(|(key, label, activity)| {
-        (
-            key.to_string(),
-            doc_model::PollOption {
-                label: label.clone(),
-                details: String::new(),
-                ai_generated: false,
-                activity,
-            },
-        )
-    })
-    .collect();
+        ("no", "Stay in", None),
+    ]);
     doc.open_poll(
         "claire",
         "outing",
@@ -460,12 +478,7 @@ async fn a_chat_message_whose_time_is_a_number_is_seen_and_answered() {
     use yrs::{Any, Array};
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start_full(dir.path(), 0, &["--jwt-secret", SECRET], &[]);
-    let id = create_sample(&server).await;
-    let ana = Client::connect(
-        ClientConfig::new(server.url(), &id).with_token(token(&id, "editor", "ana")),
-    );
-    ana.wait_synced().await;
-    eventually("the assistant joins", || assistant_present(&ana)).await;
+    let (_, ana) = sample_with_assistant(&server, "editor", "ana").await;
     // What the obvious JavaScript writes: `at: Date.now()`.
     let message: std::collections::HashMap<String, Any> = [
         ("id".to_owned(), Any::from("numeric-at")),
@@ -507,26 +520,8 @@ async fn a_chat_message_whose_time_is_a_number_is_seen_and_answered() {
 async fn a_trip_deleted_under_the_assistant_is_not_brought_back() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start_full(dir.path(), 0, &["--jwt-secret", SECRET], &[]);
-    let id = create_sample(&server).await;
-    let claire = Client::connect(
-        ClientConfig::new(server.url(), &id).with_token(token(&id, "owner", "claire")),
-    );
-    claire.wait_synced().await;
-    eventually("the assistant joins", || assistant_present(&claire)).await;
-    let options = [("yes", "Go"), ("no", "Stay in")]
-        .into_iter()
-        .map(|(key, label)| {
-            (
-                key.to_string(),
-                doc_model::PollOption {
-                    label: label.into(),
-                    details: String::new(),
-                    ai_generated: false,
-                    activity: None,
-                },
-            )
-        })
-        .collect();
+    let (id, claire) = sample_with_assistant(&server, "owner", "claire").await;
+    let options = poll_options(&[("yes", "Go", None), ("no", "Stay in", None)]);
     TripDoc::new(claire.doc().clone())
         .open_poll(
             "claire",

@@ -20,8 +20,8 @@ use tokio::sync::{watch, Notify};
 use tokio_util::sync::CancellationToken;
 
 use super::origin::ConnId;
-use super::peer::{CloseReason, Peer};
-use super::saved::{NotSaved, SavedAnswers, SWEEP_INTERVAL};
+use super::peer::Peer;
+use super::saved::{not_saved, NotSaved, SavedAnswers, SWEEP_INTERVAL};
 use super::store_health::StoreHealth;
 use crate::metrics::Metrics;
 
@@ -70,11 +70,7 @@ impl GroupCommit {
         if ticket > *self.durable.borrow() {
             if let Some(reason) = self.health.failure() {
                 self.metrics.error("not_saved");
-                let why = NotSaved::StoreFailed(reason.to_owned());
-                peer.hangup.hang_up(CloseReason::new(
-                    caravan_wire::close::SERVER_ERROR,
-                    why.to_string(),
-                ));
+                not_saved(peer, &NotSaved::StoreFailed(reason.to_owned()));
                 return;
             }
             self.someone_waits.notify_one();

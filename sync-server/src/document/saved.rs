@@ -126,7 +126,7 @@ fn answer(peer: &Peer, n: u64) {
 
 /// Closes the connection with 1011 and why: the client keeps what it sent as unsaved and
 /// sends it again when it reconnects.
-fn not_saved(peer: &Peer, why: &NotSaved) {
+pub(super) fn not_saved(peer: &Peer, why: &NotSaved) {
     peer.hangup
         .hang_up(CloseReason::new(close::SERVER_ERROR, why.to_string()));
 }

@@ -476,25 +476,24 @@ fn an_update_to_a_watched_root_is_reported_and_others_are_not() {
         (Arc::from("activities"), RootKind::Map),
     ]);
     let mut connection = DocConnection::new(true);
-    let watched = |effects: &[Effect]| effects.contains(&Effect::WatchedChange);
+    // Whether sending `update` through the connection reports a watched change.
+    let mut watched = |room: &mut RoomDoc, update: &[u8]| {
+        let mut effects = Vec::new();
+        connection
+            .handle_frame(room, &messages::sync_update(update), &mut effects)
+            .unwrap();
+        effects.contains(&Effect::WatchedChange)
+    };
 
     // A root nobody watches.
     let notes = update_of(1, |roots, txn| roots.notes.insert(txn, 0, "hello"));
-    let mut effects = Vec::new();
-    connection
-        .handle_frame(&mut room, &messages::sync_update(&notes), &mut effects)
-        .unwrap();
-    assert!(!watched(&effects), "{effects:?}");
+    assert!(!watched(&mut room, &notes));
 
     // A watched root, at the top.
     let chat = update_of(2, |roots, txn| {
         yrs::Array::push_back(&roots.chat, txn, "hi");
     });
-    let mut effects = Vec::new();
-    connection
-        .handle_frame(&mut room, &messages::sync_update(&chat), &mut effects)
-        .unwrap();
-    assert!(watched(&effects), "{effects:?}");
+    assert!(watched(&mut room, &chat));
 
     // A watched root, deep inside: a field of an activity's map.
     let nested = update_of(3, |roots, txn| {
@@ -503,20 +502,12 @@ fn an_update_to_a_watched_root_is_reported_and_others_are_not() {
             .insert(txn, "hike", yrs::MapPrelim::default());
         hike.insert(txn, "title", "Lac Blanc");
     });
-    let mut effects = Vec::new();
-    connection
-        .handle_frame(&mut room, &messages::sync_update(&nested), &mut effects)
-        .unwrap();
-    assert!(watched(&effects), "{effects:?}");
+    assert!(watched(&mut room, &nested));
 
     // Nothing watched: nothing reported.
     room.watch_roots(Vec::new());
     let more = update_of(4, |roots, txn| {
         yrs::Array::push_back(&roots.chat, txn, "again");
     });
-    let mut effects = Vec::new();
-    connection
-        .handle_frame(&mut room, &messages::sync_update(&more), &mut effects)
-        .unwrap();
-    assert!(!watched(&effects), "{effects:?}");
+    assert!(!watched(&mut room, &more));
 }
