@@ -154,8 +154,8 @@ struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "CARAVAN_LISTEN", default_value = defaults::LISTEN)]
     listen: SocketAddr,
-    /// Threads running connections and rooms (0: one per core). Flushes and compactions run
-    /// on threads of their own either way.
+    /// Threads running connections and rooms (0: one fewer than the cores, at least one).
+    /// The log's appends, flushes and compactions run on threads of their own either way.
     #[arg(long, env = "CARAVAN_WORKER_THREADS", default_value_t = 0)]
     worker_threads: usize,
     #[command(flatten)]
@@ -322,18 +322,16 @@ impl ServeArgs {
 
 /// The worker threads `caravan serve` runs with: `asked`, or one per core.
 ///
-/// On the project's 2-core machine one worker cost 12.1 µs of CPU per delivered update
-/// against 16.1 µs with two (fewer threads woken for each message), with a lower p99 up to the
-/// same highest sustained rate. It is not the default: an update is appended to sled on the
-/// worker that relays it, and a sled insert can wait for the disk; with one worker, every
-/// connection waits with it (a client writing megabytes stalled the others for seconds in
-/// `tests/node/hostile.test.mjs`). Once appends run on a thread of their own, one worker
-/// fewer than the cores is the better default (`docs/benchmarks.md`).
+/// One worker fewer than the cores (at least one): the log's appends and the flushes run on
+/// a thread of their own (`document::log_writer`), and on the project's 2-core machine one
+/// worker cost 12.6 µs of CPU per delivered update against 15.7 µs with two (fewer threads
+/// woken for each message), at the same latency (`docs/benchmarks.md`). Before appends left
+/// the worker, one worker made every connection wait for each sled insert.
 fn worker_threads(asked: usize) -> usize {
     if asked > 0 {
         return asked;
     }
-    std::thread::available_parallelism().map_or(1, |n| n.get())
+    std::thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(1).max(1))
 }
 
 fn main() -> anyhow::Result<()> {

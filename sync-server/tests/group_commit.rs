@@ -5,15 +5,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use persistence::{DocStore, MemoryStore, TripId, UpdateMeta};
-use sync_server::document::{GroupCommit, NotSaved, StoreHealth};
+use persistence::{DocStore, MemoryStore, TripId};
+use sync_server::document::{GroupCommit, NotSaved, Origin, QueuedAppend, StoreHealth};
 use sync_server::metrics::Metrics;
 use tokio_util::sync::CancellationToken;
 
 /// Group commit over `store`, its flushing loop running (with a long interval: only waiters
 /// trigger flushes in these tests).
 struct Flushing {
-    store: Arc<MemoryStore>,
     commit: Arc<GroupCommit>,
     stop: CancellationToken,
     flusher: tokio::task::JoinHandle<()>,
@@ -31,26 +30,67 @@ impl Flushing {
         let stop = CancellationToken::new();
         let flusher = tokio::spawn(commit.clone().run(Duration::from_secs(60), stop.clone()));
         Flushing {
-            store,
             commit,
             stop,
             flusher,
         }
     }
 
-    /// Appends an update and takes its ticket.
+    /// Queues an update for the log and takes its ticket.
     fn append(&self) -> u64 {
-        let trip = TripId::parse("t").unwrap();
-        self.store
-            .append(&trip, &[0, 0], &UpdateMeta::default())
-            .unwrap();
-        self.commit.ticket()
+        queue(&self.commit, "t")
     }
 
     async fn stop(self) {
         self.stop.cancel();
         self.flusher.await.unwrap();
     }
+}
+
+/// Queues an empty update of `trip` from a REST call; returns its ticket.
+fn queue(commit: &GroupCommit, trip: &str) -> u64 {
+    let origin = Origin::Rest {
+        user: "test".into(),
+    };
+    commit.queue(QueuedAppend::new(
+        TripId::parse(trip).unwrap(),
+        vec![0, 0],
+        origin,
+    ))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queued_updates_reach_the_store_in_order_once_saved_and_not_before() {
+    let store = Arc::new(MemoryStore::new());
+    let flushing = Flushing::start(store.clone(), Duration::from_secs(60));
+    let commit = flushing.commit.clone();
+    let trip = TripId::parse("ordered").unwrap();
+    let mut last = 0;
+    for i in 0..50u8 {
+        let origin = Origin::Rest {
+            user: format!("u{i}"),
+        };
+        last = commit.queue(QueuedAppend::new(trip.clone(), vec![0, i], origin));
+        queue(&commit, "other");
+    }
+    // Queued, not yet written: the store's log is empty, and the queue says so.
+    assert!(store.load(&trip).unwrap().is_none());
+    assert!(!commit.log().is_written());
+    commit.wait(last).await.unwrap();
+    let stored = store.load(&trip).unwrap().unwrap();
+    let expected: Vec<Vec<u8>> = (0..50u8).map(|i| vec![0, i]).collect();
+    assert_eq!(stored.updates, expected);
+    assert!(commit.log().is_written());
+    assert_eq!(
+        store
+            .load(&TripId::parse("other").unwrap())
+            .unwrap()
+            .unwrap()
+            .updates
+            .len(),
+        50
+    );
+    flushing.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -113,7 +153,7 @@ async fn a_failed_flush_answers_every_waiter_not_saved_and_later_ones_at_once() 
     // The store comes back (space freed), but this process never trusts it again: no new
     // wait is answered "saved", whatever a flush would now say.
     store.set_failing(false);
-    let later = commit.ticket();
+    let later = flushing.append();
     assert!(matches!(
         commit.wait(later).await,
         Err(NotSaved::StoreFailed(_))

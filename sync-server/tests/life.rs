@@ -293,3 +293,92 @@ fn step2_payload(frame: &[u8]) -> Option<Vec<u8>> {
     let (kind, sub): (u64, u64) = (cursor.read_var().ok()?, cursor.read_var().ok()?);
     (kind == 0 && sub == 1).then(|| cursor.read_buf().ok().map(<[u8]>::to_vec))?
 }
+
+/// A server that writes its log's queue out only when asked (no "saved?" question, no flush
+/// for a minute): what is still queued is in the way of a reload and of a delete.
+fn lazy_writer() -> ServerConfig {
+    ServerConfig {
+        flush_interval: Duration::from_secs(60),
+        ..ServerConfig::default()
+    }
+}
+
+/// Sends `update` (adding `word` to the text) with no "saved?" question, and waits until the
+/// room holds it: applied and relayed, so queued for the log.
+async fn send_unsaved(
+    server: &Running,
+    sender: &mut common::in_process::Ws,
+    id: &str,
+    update: &[u8],
+    word: &str,
+) {
+    sender
+        .send(Message::binary(messages::sync_update(update)))
+        .await
+        .unwrap();
+    let deadline = Instant::now() + STEP;
+    while !text_of(server, id).await.unwrap_or_default().contains(word) {
+        assert!(Instant::now() < deadline, "the update never arrived");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reload_keeps_what_was_relayed_but_not_yet_written() {
+    let store = Arc::new(MemoryStore::new());
+    let server = start(lazy_writer(), store.clone()).await;
+    let mut friendly = connect(&server, "t2").await;
+    send_unsaved(
+        &server,
+        &mut friendly,
+        "t2",
+        &text_update(1, "relayed"),
+        "relayed",
+    )
+    .await;
+    assert!(
+        store.load(&trip("t2")).unwrap().is_none(),
+        "written already"
+    );
+
+    // A bad update makes the room reload from the store, which must first take the queue.
+    let mut hostile = connect(&server, "t2").await;
+    hostile
+        .send(Message::binary(messages::sync_update(&CHILD_OF_A_STRING)))
+        .await
+        .unwrap();
+    assert_eq!(
+        close_code(&mut hostile).await,
+        Some(caravan_wire::close::INVALID_PAYLOAD)
+    );
+    assert_eq!(text_of(&server, "t2").await.as_deref(), Some("relayed"));
+    assert_eq!(store.load(&trip("t2")).unwrap().unwrap().updates.len(), 1);
+    assert!(server.stop().await.flushed);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deleted_trip_stays_deleted_though_its_updates_were_still_queued() {
+    let store = Arc::new(MemoryStore::new());
+    let server = start(lazy_writer(), store.clone()).await;
+    let mut writer = connect(&server, "gone").await;
+    for (i, word) in ["one", "two", "three"].into_iter().enumerate() {
+        send_unsaved(
+            &server,
+            &mut writer,
+            "gone",
+            &text_update(1 + i as u64, word),
+            word,
+        )
+        .await;
+    }
+    assert!(!server.app().rooms.services().commit.log().is_written());
+    let base = format!("http://{}/api/trips/gone", server.addr());
+    let deleted = reqwest::Client::new().delete(&base).send().await.unwrap();
+    assert_eq!(deleted.status(), reqwest::StatusCode::NO_CONTENT);
+    // The stop writes out and flushes whatever is left: nothing of the trip may be in it.
+    assert!(server.stop().await.flushed);
+    assert!(
+        store.load(&trip("gone")).unwrap().is_none(),
+        "the trip came back"
+    );
+}

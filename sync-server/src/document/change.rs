@@ -120,7 +120,7 @@ impl Room {
             match effect {
                 Effect::Reply(bytes) => self.reply(state, sender, bytes, &mut too_slow),
                 Effect::Broadcast(bytes) => self.broadcast(state, sender, bytes, &mut too_slow),
-                Effect::Persist(update) => match self.persist(state, origin, &update) {
+                Effect::Persist(update) => match self.persist(state, origin, update) {
                     Ok(ticket) => changed.persisted = Some(ticket),
                     Err(e) => {
                         // The document in memory holds what was not saved: back to the store's.
@@ -141,10 +141,15 @@ impl Room {
     }
 
     /// Replaces the document in memory by what the store holds, after yrs failed on an
-    /// update or the store did not take it (either way, it was not stored).
-    fn reload(&self, state: &mut RoomState) {
+    /// update or the store did not take it (either way, it was not stored). The log's queue
+    /// is written out first, so that what was relayed before is not lost from memory.
+    pub(super) fn reload(&self, state: &mut RoomState) {
         let services = &self.services;
         services.metrics.error("doc_reloaded");
+        // A failure is recorded by the writer; what is in the store is still the best we have.
+        let _ = services.commit.log().write_queued();
+        self.ahead_of_store
+            .store(false, std::sync::atomic::Ordering::Release);
         match load_doc(services.store.as_ref(), &self.trip, &services.metrics) {
             Ok(loaded) => {
                 tracing::warn!(trip = %self.trip, "reloaded the document from the store after a failed update");

@@ -4,7 +4,8 @@
 //! steady load every trip reaches its threshold at about the same time; run all at once (as
 //! they were, one blocking task each), fifty compactions took both cores and sled's write
 //! path for a few hundred milliseconds, and every relay waited (docs/benchmarks.md). A trip
-//! already waiting in the queue is not queued twice.
+//! already waiting in the queue is not queued twice. Each compaction writes the log's queue
+//! out first (see `log_writer`), so it folds every update relayed before it started.
 
 use std::collections::HashSet;
 use std::sync::mpsc;
@@ -13,6 +14,7 @@ use std::time::Instant;
 
 use persistence::{Compaction, DocStore, TripId};
 
+use super::log_writer::LogWriter;
 use super::store_health::StoreHealth;
 use crate::metrics::Metrics;
 
@@ -33,10 +35,11 @@ pub struct Compactor {
 }
 
 impl Compactor {
-    /// Starts the compaction thread over `store`; an engine error is recorded in `health`, and
-    /// a failed store is compacted no more.
+    /// Starts the compaction thread over `store`, whose appends are queued in `log`; an engine
+    /// error is recorded in `health`, and a failed store is compacted no more.
     pub fn start(
         store: Arc<dyn DocStore>,
+        log: Arc<LogWriter>,
         metrics: Arc<Metrics>,
         health: Arc<StoreHealth>,
     ) -> Compactor {
@@ -53,6 +56,8 @@ impl Compactor {
                         .remove(&job.trip);
                     // A panic inside yrs (a stored update it cannot handle) costs that one
                     // compaction, not the thread: the log stays as it was.
+                    // A failure is recorded by the writer, and `compact` then does nothing.
+                    let _ = log.write_queued();
                     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                         compact(store.as_ref(), &job.trip, &metrics, &health)
                     }));
@@ -164,6 +169,11 @@ mod tests {
         (Arc::new(store), seen)
     }
 
+    fn log_of(store: &Arc<impl DocStore>, metrics: &Arc<Metrics>) -> Arc<LogWriter> {
+        let store: Arc<dyn DocStore> = store.clone();
+        Arc::new(LogWriter::new(store, healthy(), metrics.clone()))
+    }
+
     fn healthy() -> Arc<StoreHealth> {
         Arc::new(StoreHealth::new(std::env::temp_dir(), 0))
     }
@@ -184,7 +194,9 @@ mod tests {
         for trip in &trips {
             store.append(trip, &[0, 0], &UpdateMeta::default()).unwrap();
         }
-        let compactor = Compactor::start(store.clone(), Arc::new(Metrics::new()), healthy());
+        let metrics = Arc::new(Metrics::new());
+        let compactor =
+            Compactor::start(store.clone(), log_of(&store, &metrics), metrics, healthy());
         // Asked from many threads at once, as rooms do; the last trip five times over.
         std::thread::scope(|scope| {
             for trip in &trips {
@@ -221,7 +233,12 @@ mod tests {
             store.append(trip, &[0, 0], &UpdateMeta::default()).unwrap();
         }
         let metrics = Arc::new(Metrics::new());
-        let compactor = Compactor::start(store.clone(), metrics.clone(), healthy());
+        let compactor = Compactor::start(
+            store.clone(),
+            log_of(&store, &metrics),
+            metrics.clone(),
+            healthy(),
+        );
         compactor.queue(bad.clone(), None);
         compactor.queue(good.clone(), None);
         wait_until(|| !seen.done.lock().unwrap().is_empty());

@@ -22,9 +22,14 @@ impl Rooms {
             ));
         }
         let store = self.services().store.clone();
+        let log = self.services().commit.log().clone();
         let id = trip.clone();
-        tokio::task::spawn_blocking(move || store.delete(&id))
-            .await
-            .expect("delete task does not panic")
+        tokio::task::spawn_blocking(move || {
+            // What the room queued before it closed goes in first, to be erased with the rest.
+            let _ = log.write_queued();
+            store.delete(&id)
+        })
+        .await
+        .expect("delete task does not panic")
     }
 }

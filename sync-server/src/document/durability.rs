@@ -1,8 +1,8 @@
 //! **Store**, the durability part: group commit, many appended updates sharing one flush.
 //!
-//! Every append takes a ticket (a running count). A flush covers every ticket taken before it
-//! started; when it returns, the durable mark moves up to that count and whoever waits for a
-//! ticket at or below it is told. Flushes run back to back while someone waits, and at least
+//! Every update queued for the log takes a ticket (a running count: see `log_writer`). A flush
+//! writes the queue out and covers every ticket taken before it started; when it returns, the
+//! durable mark moves up to that count and whoever waits for a ticket at or below it is told. Flushes run back to back while someone waits, and at least
 //! every `flush_interval` while anything is unflushed, so the cost of a flush is shared by
 //! everything that arrived during the previous one.
 //!
@@ -11,7 +11,6 @@
 //! took longer than the timeout). A connection's "saved?" questions do not wait in a task each:
 //! they queue in `saved`, and each flush answers all it covers.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -19,6 +18,7 @@ use persistence::{DocStore, StoreError};
 use tokio::sync::{watch, Notify};
 use tokio_util::sync::CancellationToken;
 
+use super::log_writer::{LogWriter, QueuedAppend};
 use super::origin::ConnId;
 use super::peer::Peer;
 use super::saved::{not_saved, NotSaved, SavedAnswers, SWEEP_INTERVAL};
@@ -35,7 +35,7 @@ pub struct GroupCommit {
     metrics: Arc<Metrics>,
     health: Arc<StoreHealth>,
     saved_timeout: Duration,
-    appended: AtomicU64,
+    log: Arc<LogWriter>,
     durable: watch::Sender<u64>,
     someone_waits: Notify,
     answers: SavedAnswers,
@@ -50,12 +50,17 @@ impl GroupCommit {
         health: Arc<StoreHealth>,
         saved_timeout: Duration,
     ) -> GroupCommit {
+        let log = Arc::new(LogWriter::new(
+            store.clone(),
+            health.clone(),
+            metrics.clone(),
+        ));
         GroupCommit {
             store,
             metrics,
             health,
             saved_timeout,
-            appended: AtomicU64::new(0),
+            log,
             durable: watch::channel(0).0,
             someone_waits: Notify::new(),
             answers: SavedAnswers::default(),
@@ -91,9 +96,14 @@ impl GroupCommit {
         }
     }
 
-    /// Takes the ticket of an append that has just returned.
-    pub fn ticket(&self) -> u64 {
-        self.appended.fetch_add(1, Ordering::AcqRel) + 1
+    /// Queues an update for its trip's log (see `log_writer`); returns its ticket.
+    pub fn queue(&self, append: QueuedAppend) -> u64 {
+        self.log.queue(append)
+    }
+
+    /// The queue of the log's appends, for whoever must write it out before reading the store.
+    pub fn log(&self) -> &Arc<LogWriter> {
+        &self.log
     }
 
     /// Waits until the append with `ticket` is durable, or until it is known that it will
@@ -128,20 +138,25 @@ impl GroupCommit {
 
     /// Flushes now if anything is unflushed.
     pub async fn flush(&self) -> Result<(), StoreError> {
-        let target = self.appended.load(Ordering::Acquire);
+        let target = self.log.last_ticket();
         if target <= *self.durable.borrow() {
             return Ok(());
         }
         self.flush_through(target).await
     }
 
-    /// Flushes the store and marks every ticket up to `target` durable.
+    /// Writes the log's queue out, flushes the store and marks every ticket up to `target`
+    /// (queued before this call) durable.
     async fn flush_through(&self, target: u64) -> Result<(), StoreError> {
         let store = self.store.clone();
+        let log = self.log.clone();
         let started = Instant::now();
-        let flushed = tokio::task::spawn_blocking(move || store.flush())
-            .await
-            .expect("flush task does not panic");
+        let flushed = tokio::task::spawn_blocking(move || {
+            log.write_queued()?;
+            store.flush()
+        })
+        .await
+        .expect("flush task does not panic");
         if let Err(e) = flushed {
             self.health.record(&e);
             return Err(e);
@@ -206,7 +221,6 @@ impl GroupCommit {
     /// Flushes the store whatever the count says (compactions at shutdown write outside of
     /// it); the last step of a shutdown.
     pub async fn final_flush(&self) -> Result<(), StoreError> {
-        self.flush_through(self.appended.load(Ordering::Acquire))
-            .await
+        self.flush_through(self.log.last_ticket()).await
     }
 }

@@ -5,7 +5,7 @@
 //! | **load** | [`load`] | the first connection or request builds the document from the store (snapshot, then log); at the cap of loaded trips the one idle the longest is evicted first |
 //! | **join** | [`join`] | a connection enters its trip's room and gets sync step 1 and everyone's presence; **leave** removes it and its presence |
 //! | **change** | [`change`] | an update from anywhere (a connection, the REST API) takes one path: decoded, checked, applied, then stored and relayed |
-//! | **store** | [`store`], [`durability`], [`saved`], [`store_health`] | the update is appended to the trip's log before it is relayed; group commit makes it durable and answers "saved" (or "not saved", in bounded time); a store that failed or is low on space takes no write |
+//! | **store** | [`store`], [`log_writer`], [`durability`], [`saved`], [`store_health`] | the update is queued for the trip's log and relayed; the queue is appended off the relay path, group commit writes it out, makes it durable and answers "saved" (or "not saved", in bounded time); a store that failed or is low on space takes no write |
 //! | relay | [`relay`] | replies and broadcasts go into each peer's bounded outbox; a peer too slow to keep up is hung up |
 //! | **compact** | [`compaction`] | after many updates, on unload and at shutdown, the log is folded into a snapshot, one trip at a time |
 //! | watch | [`watch`] | the assistant inside the server follows a room without a socket: woken when a root it reads changes, reading the room only then |
@@ -28,6 +28,7 @@ pub mod durability;
 pub mod events;
 pub mod join;
 pub mod load;
+pub mod log_writer;
 pub mod origin;
 pub mod peer;
 pub mod relay;
@@ -47,6 +48,7 @@ pub use compaction::{Compactor, OnCompacted};
 pub use durability::GroupCommit;
 pub use events::EventFeed;
 pub use load::{load_doc, LoadError, LoadedDoc};
+pub use log_writer::{LogWriter, QueuedAppend};
 pub use origin::{ConnId, Origin};
 pub use peer::{CloseReason, Hangup, Peer};
 pub use room::Room;

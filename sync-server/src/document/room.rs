@@ -4,6 +4,7 @@
 //! `relay`, `unload`, ...); this file holds the room itself and what can be read from it.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Instant;
 
@@ -22,6 +23,9 @@ pub struct Room {
     /// This room, for background work that reports back to it (compaction).
     pub(super) me: Weak<Room>,
     pub(super) services: Arc<Services>,
+    /// Set by the log writer when an update of this room could not be stored: the document
+    /// in memory holds it, the store does not, and the next [`Room::lock`] reloads.
+    pub(super) ahead_of_store: Arc<AtomicBool>,
     state: Mutex<RoomState>,
 }
 
@@ -79,14 +83,20 @@ impl Room {
                 watchers: HashMap::new(),
             }),
             services,
+            ahead_of_store: Arc::new(AtomicBool::new(false)),
         })
     }
 
-    /// The room's state, locked.
+    /// The room's state, locked; reloaded from the store first if an update in memory could
+    /// not be stored (see `log_writer`).
     pub(super) fn lock(&self) -> MutexGuard<'_, RoomState> {
         // A panic while holding the lock is caught inside yrs calls; a poisoned lock only means
         // a bug elsewhere, and the state is still the best we have.
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        if self.ahead_of_store.load(Ordering::Acquire) && !state.closed {
+            self.reload(&mut state);
+        }
+        state
     }
 
     /// Closes the room for good (deleted, shut down): nothing more changes in it, and every

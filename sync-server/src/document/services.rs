@@ -37,14 +37,20 @@ impl Services {
             config.data_dir.clone(),
             config.min_free_bytes,
         ));
+        let commit = Arc::new(GroupCommit::new(
+            store.clone(),
+            metrics.clone(),
+            health.clone(),
+            config.saved_timeout,
+        ));
         Services {
-            commit: Arc::new(GroupCommit::new(
+            compactor: Compactor::start(
                 store.clone(),
+                commit.log().clone(),
                 metrics.clone(),
                 health.clone(),
-                config.saved_timeout,
-            )),
-            compactor: Compactor::start(store.clone(), metrics.clone(), health.clone()),
+            ),
+            commit,
             health,
             events: EventFeed::default(),
             store,

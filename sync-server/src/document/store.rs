@@ -1,59 +1,53 @@
-//! **Store**: an update is appended to the trip's log, with its time and origin, before it
-//! is relayed (group commit in `durability` then makes it durable and answers "saved"); once
-//! stored, the feed hears the trip changed, and a long log is queued for compaction.
+//! **Store**: an update is queued for the trip's log, with its time and origin, and then
+//! relayed (`log_writer` appends the queue off the relay path; group commit in `durability`
+//! makes it durable and answers "saved"); once queued, the feed hears the trip changed, and a
+//! long log is queued for compaction.
 
 use caravan_wire::close;
-use persistence::UpdateMeta;
 
 use super::change::ChangeError;
 use super::compaction::OnCompacted;
+use super::log_writer::QueuedAppend;
 use super::origin::Origin;
 use super::peer::CloseReason;
 use super::room::{Room, RoomState};
 
 impl Room {
-    /// Appends `update` (from `origin`) to the trip's log; returns its group-commit ticket.
+    /// Queues `update` (from `origin`) for the trip's log; returns its group-commit ticket.
     /// When the store takes no writes (it failed, or the disk is almost full: see
-    /// `store_health`) or the append fails, the origin's connection is hung up with 1011 and
-    /// the reason: nothing after an unsaved change is relayed.
+    /// `store_health`), the origin's connection is hung up with 1011 and the reason: nothing
+    /// after an unsaved change is relayed. (An append that fails later, in the log writer,
+    /// hangs the origin up the same way and has the room reload: see `log_writer`.)
     pub(super) fn persist(
         &self,
         state: &mut RoomState,
         origin: &Origin,
-        update: &[u8],
+        update: Vec<u8>,
     ) -> Result<u64, ChangeError> {
         let services = &self.services;
-        let meta = UpdateMeta {
-            at_ms: persistence::now_ms(),
-            origin: Some(origin.label()),
-        };
-        let refused = match services.health.writable() {
-            Err(unwritable) => {
-                services.metrics.error("store_unwritable");
-                Some((unwritable.to_string(), ChangeError::Unwritable(unwritable)))
+        let sender = origin.connection().and_then(|c| state.peers.get(&c));
+        if let Err(unwritable) = services.health.writable() {
+            services.metrics.error("store_unwritable");
+            if let Some(peer) = sender {
+                peer.hangup.hang_up(CloseReason::new(
+                    close::SERVER_ERROR,
+                    unwritable.to_string(),
+                ));
             }
-            Ok(()) => match services.store.append(&self.trip, update, &meta) {
-                Ok(()) => None,
-                Err(e) => {
-                    services.metrics.error("storage");
-                    tracing::error!(trip = %self.trip, error = %e, "could not append an update");
-                    services.health.record(&e);
-                    Some(("the server could not save your change".to_owned(), e.into()))
-                }
-            },
-        };
-        if let Some((reason, error)) = refused {
-            if let Some(peer) = origin.connection().and_then(|c| state.peers.get(&c)) {
-                peer.hangup
-                    .hang_up(CloseReason::new(close::SERVER_ERROR, reason));
-            }
-            return Err(error);
+            return Err(ChangeError::Unwritable(unwritable));
         }
         services.metrics.updates_in_total.inc();
         state.log_len += 1;
         state.log_bytes += update.len();
         services.health.appended(update.len());
-        Ok(services.commit.ticket())
+        Ok(services.commit.queue(QueuedAppend {
+            trip: self.trip.clone(),
+            at_ms: persistence::now_ms(),
+            origin: origin.clone(),
+            room_ahead: Some(self.ahead_of_store.clone()),
+            sender: sender.map(|peer| peer.hangup.clone()),
+            update,
+        }))
     }
 
     /// After a change stored one update or more: the feed is told, and a long log is queued

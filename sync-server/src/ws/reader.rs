@@ -185,6 +185,13 @@ impl<'a> Reader<'a> {
                 for n in changed.saved_questions {
                     self.answer_when_saved(n);
                 }
+                if changed.persisted.is_some() {
+                    // The change is in every other peer's outbox: their writers get a turn
+                    // before this sender's next frame is read, so a burst from one client
+                    // cannot fill another's outbox before its writer ran (it would then be
+                    // hung up as too slow, though it reads as fast as it can).
+                    tokio::task::yield_now().await;
+                }
                 Ok(())
             }
             Err(ChangeError::Protocol(e)) => {
