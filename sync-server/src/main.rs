@@ -320,7 +320,7 @@ impl ServeArgs {
     }
 }
 
-/// The worker threads `caravan serve` runs with: `asked`, or one per core.
+/// The worker threads `caravan serve` runs with: `asked`, or one fewer than the cores.
 ///
 /// One worker fewer than the cores (at least one): the log's appends and the flushes run on
 /// a thread of their own (`document::log_writer`), and on the project's 2-core machine one

@@ -153,6 +153,19 @@ async fn a_client_that_rejoins_while_its_trip_unloads_loses_nothing() {
 /// item `(1, 0)`, not a shared type (`UpdateError::InvalidParent`).
 const CHILD_OF_A_STRING: [u8; 11] = [1, 1, 2, 0, 4, 0, 1, 0, 1, b'x', 0];
 
+/// A new connection to `trip` sends [`CHILD_OF_A_STRING`] and is closed with 1007.
+async fn send_an_update_that_fails_to_apply(server: &Running, trip: &str) {
+    let mut hostile = connect(server, trip).await;
+    hostile
+        .send(Message::binary(messages::sync_update(&CHILD_OF_A_STRING)))
+        .await
+        .unwrap();
+    assert_eq!(
+        close_code(&mut hostile).await,
+        Some(caravan_wire::close::INVALID_PAYLOAD)
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn after_an_update_that_fails_to_apply_the_document_is_reloaded_from_the_store() {
     let store = Arc::new(MemoryStore::new());
@@ -163,15 +176,7 @@ async fn after_an_update_that_fails_to_apply_the_document_is_reloaded_from_the_s
     write_and_wait_saved(&mut friendly, &text_update(1, "kept"), 1).await;
     let appends = store.appends();
 
-    let mut hostile = connect(&server, "t1").await;
-    hostile
-        .send(Message::binary(messages::sync_update(&CHILD_OF_A_STRING)))
-        .await
-        .unwrap();
-    assert_eq!(
-        close_code(&mut hostile).await,
-        Some(caravan_wire::close::INVALID_PAYLOAD)
-    );
+    send_an_update_that_fails_to_apply(&server, "t1").await;
     let reloaded = metrics
         .errors_total
         .with_label_values(&["doc_reloaded"])
@@ -342,15 +347,7 @@ async fn a_reload_keeps_what_was_relayed_but_not_yet_written() {
     );
 
     // A bad update makes the room reload from the store, which must first take the queue.
-    let mut hostile = connect(&server, "t2").await;
-    hostile
-        .send(Message::binary(messages::sync_update(&CHILD_OF_A_STRING)))
-        .await
-        .unwrap();
-    assert_eq!(
-        close_code(&mut hostile).await,
-        Some(caravan_wire::close::INVALID_PAYLOAD)
-    );
+    send_an_update_that_fails_to_apply(&server, "t2").await;
     assert_eq!(text_of(&server, "t2").await.as_deref(), Some("relayed"));
     assert_eq!(store.load(&trip("t2")).unwrap().unwrap().updates.len(), 1);
     assert!(server.stop().await.flushed);

@@ -3,13 +3,11 @@
 //! A connection's frames go through its protocol state machine ([`Room::receive`]); an update
 //! from the REST API or a maintenance command comes in whole ([`Room::apply`]). Both end in
 //! `RoomDoc::integrate` (size limit, apply, count) and then in [`Room::carry_out`], which
-//! hands each resulting effect to the moment it belongs to: `store` appends, `relay` sends.
-//! When yrs fails on an update, or the store does not take it, the document in memory is
-//! rebuilt from the store, which never saw the update.
+//! hands each resulting effect to the moment it belongs to: `store` queues for the log, `relay`
+//! sends. When yrs fails on an update, or the store takes no write (or, later, the log writer
+//! could not append it), the document in memory is rebuilt from the store, which never saw it.
 
 use std::sync::MutexGuard;
-
-use persistence::StoreError;
 
 use super::load::{load_doc, LoadError};
 use super::origin::Origin;
@@ -27,9 +25,6 @@ pub enum ChangeError {
     /// The sender broke the protocol, or the update was refused (too large, does not apply).
     #[error(transparent)]
     Protocol(#[from] ProtocolError),
-    /// The update could not be stored; nothing after it was relayed.
-    #[error("the update could not be saved: {0}")]
-    Storage(#[from] StoreError),
     /// The store takes no writes now (it failed, or the disk is almost full); the update was
     /// not applied.
     #[error(transparent)]
@@ -154,6 +149,7 @@ impl Room {
             Ok(loaded) => {
                 tracing::warn!(trip = %self.trip, "reloaded the document from the store after a failed update");
                 state.log_len = loaded.log_len;
+                state.compacted_bytes = loaded.stored_bytes;
                 let watched = state.doc.watched_roots().to_vec();
                 state.doc = loaded.into_room_doc(services.config.max_doc_bytes);
                 state.doc.watch_roots(watched);

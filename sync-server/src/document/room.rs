@@ -41,6 +41,9 @@ pub(super) struct RoomState {
     pub log_len: usize,
     /// Bytes logged since this room last queued a compaction.
     pub log_bytes: usize,
+    /// Bytes the store held for the trip after its last compaction (or when it was loaded):
+    /// what the store holds beyond it is log that no compaction has folded yet.
+    pub compacted_bytes: usize,
     /// When the last connection left.
     pub idle_since: Option<Instant>,
     /// Whether `opened` was published and `closed` not yet: people are here.
@@ -69,6 +72,7 @@ impl Room {
         log_len: usize,
         services: Arc<Services>,
     ) -> Arc<Room> {
+        let compacted_bytes = doc.stored_bytes();
         Arc::new_cyclic(|me| Room {
             trip,
             me: me.clone(),
@@ -78,6 +82,7 @@ impl Room {
                 closed: false,
                 log_len,
                 log_bytes: 0,
+                compacted_bytes,
                 idle_since: Some(Instant::now()),
                 people_here: false,
                 watchers: HashMap::new(),
@@ -162,6 +167,8 @@ impl Room {
 
     /// A compaction of this trip replaced `before` stored bytes by `after`.
     pub(super) fn compacted(&self, before: usize, after: usize) {
-        self.lock().doc.record_compaction(before, after);
+        let mut state = self.lock();
+        state.doc.record_compaction(before, after);
+        state.compacted_bytes = after;
     }
 }

@@ -50,6 +50,24 @@ impl Room {
         }))
     }
 
+    /// True when compactions of this trip fall behind its writers: the log not yet folded is
+    /// more than twice what queues a compaction. The connections writing to it then wait
+    /// (`ws::reader`) until a compaction catches up, so that a client rewriting a big text
+    /// as fast as it can grows the store by at most that much, whatever the disk's speed.
+    pub fn compaction_behind(&self) -> bool {
+        let state = self.lock();
+        let unfolded = state
+            .doc
+            .stored_bytes()
+            .saturating_sub(state.compacted_bytes);
+        let threshold = self
+            .services
+            .config
+            .compact_after_log_bytes
+            .max(state.compacted_bytes);
+        unfolded > threshold.saturating_mul(2)
+    }
+
     /// After a change stored one update or more: the feed is told, and a long log is queued
     /// for compaction: past `compact_after_updates` entries, or past `compact_after_log_bytes`
     /// and the size of the rest of the trip (so a log of big rewrites never grows without bound

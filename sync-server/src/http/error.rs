@@ -134,7 +134,6 @@ impl From<ChangeError> for ApiError {
                 ApiError::with_status(StatusCode::PAYLOAD_TOO_LARGE, e.to_string())
             }
             ChangeError::Protocol(e) => ApiError::bad_request(e.to_string()),
-            ChangeError::Storage(e) => e.into(),
             ChangeError::Unwritable(e) => e.into(),
             ChangeError::Closed => ApiError::with_status(
                 StatusCode::SERVICE_UNAVAILABLE,

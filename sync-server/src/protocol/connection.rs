@@ -13,7 +13,7 @@ use super::presence::{self, Identity, Owner, Owners, PresenceRefusal};
 use super::{messages, ProtocolError};
 
 /// What the room must do after a connection's frame. Effects come out in the order they must
-/// happen: an update is persisted before it is relayed.
+/// happen: an update is queued for the log before it is relayed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect {
     /// Send these bytes to this connection only.

@@ -24,6 +24,9 @@ use crate::limits::MessageBudget;
 use crate::protocol::DocConnection;
 use crate::state::AppState;
 
+/// How often a connection waiting for a compaction looks again.
+const COMPACTION_WAIT_STEP: std::time::Duration = std::time::Duration::from_millis(20);
+
 /// How reading ends.
 enum End {
     /// Nothing more for the reader to say: the client left, or someone else hung up.
@@ -191,6 +194,7 @@ impl<'a> Reader<'a> {
                     // cannot fill another's outbox before its writer ran (it would then be
                     // hung up as too slow, though it reads as fast as it can).
                     tokio::task::yield_now().await;
+                    self.wait_for_compaction().await?;
                 }
                 Ok(())
             }
@@ -201,6 +205,23 @@ impl<'a> Reader<'a> {
             // already set its reason.
             Err(_) => Err(End::Quietly),
         }
+    }
+
+    /// While compactions of the trip fall behind its writers (`Room::compaction_behind`),
+    /// the connection waits (unread), for `--saved-timeout-secs` at most.
+    async fn wait_for_compaction(&self) -> Result<(), End> {
+        if !self.room.compaction_behind() {
+            return Ok(());
+        }
+        self.app.metrics().error("compaction_behind");
+        let until = tokio::time::Instant::now() + self.app.config().saved_timeout;
+        while self.room.compaction_behind() && tokio::time::Instant::now() < until {
+            tokio::select! {
+                _ = tokio::time::sleep(COMPACTION_WAIT_STEP) => {}
+                _ = self.peer.hangup.requested() => return Err(End::Quietly),
+            }
+        }
+        Ok(())
     }
 
     /// Over its rate, the connection waits (unread) until its budget refills.

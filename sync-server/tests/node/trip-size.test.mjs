@@ -72,8 +72,9 @@ async function rewrite (client) {
   assert.deepEqual(closes, [], 'the server closed the client')
   // While it is open, the limit counts the size last measured (compacted) plus what came since,
   // which a log-bytes compaction keeps near `--compact-after-log-bytes` (4 MiB), far from 64 MiB
-  // (the slack: the trip itself, and the updates logged while a compaction runs).
+  // (the slack: the trip itself, and the updates logged while a compaction runs: a writer
+  // waits once the log not yet folded passes twice the threshold, `Room::compaction_behind`).
   const trip = (await listing()).find((t) => t.id === 'packing-list')
-  assert.ok(trip.bytes < COMPACT_AFTER_LOG_BYTES + 1024 * 1024, `the trip counts ${trip.bytes} bytes`)
+  assert.ok(trip.bytes < 2 * COMPACT_AFTER_LOG_BYTES + 1024 * 1024, `the trip counts ${trip.bytes} bytes`)
   assert.ok(trip.storedBytes < 16 * 1024 * 1024, `the store holds ${trip.storedBytes} bytes`)
 }
