@@ -9,6 +9,7 @@ mod connection;
 mod decode;
 mod error;
 pub mod messages;
+pub mod parts;
 pub mod presence;
 mod update_shape;
 
