@@ -20,6 +20,7 @@ mod record;
 pub mod replay;
 mod sled_store;
 mod store;
+pub mod synced_files;
 mod trip_id;
 
 pub use crypto::{KeyError, Keyring, KEY_LEN};

@@ -31,6 +31,7 @@ use crate::crypto::Keyring;
 use crate::record::{decode, encode, UpdateRecordRef};
 use crate::replay::fold;
 use crate::store::{Compaction, DocStore, StoredDoc, TripSummary};
+use crate::synced_files::SyncedFiles;
 use crate::{now_ms, SnapshotRecord, StoreError, TripId, UpdateMeta, UpdateRecord};
 
 const LOG_TAG: u8 = b'L';
@@ -47,6 +48,8 @@ pub struct SledStore {
     trip_locks: Vec<Mutex<()>>,
     /// Encryption keys; `None` stores records in the clear.
     keys: Option<Keyring>,
+    /// sled's files, synced by [`DocStore::flush`] (sled's own flush does not `fsync`).
+    files: SyncedFiles,
 }
 
 const KEY_CHECK_PREFIX: &[u8] = b"keycheck:";
@@ -72,11 +75,16 @@ impl SledStore {
         let meta = db.open_tree("meta")?;
         check_keys(&meta, keys.as_ref())?;
         crate::format::check_and_migrate(&docs, &meta)?;
+        db.flush()?;
+        // Everything sled wrote while opening (a new store's files, the format record, a
+        // migration, the key check) is durable before the store is used.
+        let files = SyncedFiles::open(path.as_ref())?;
         Ok(SledStore {
             db,
             docs,
             trip_locks: (0..TRIP_LOCK_STRIPES).map(|_| Mutex::new(())).collect(),
             keys,
+            files,
         })
     }
 
@@ -113,7 +121,7 @@ impl SledStore {
                 meta.remove(key)?;
             }
         }
-        self.db.flush()?;
+        self.flush()?;
         Ok(rewritten)
     }
 
@@ -202,8 +210,10 @@ fn open_db(path: &Path) -> Result<Db, StoreError> {
     loop {
         let opened = sled::Config::new()
             .path(path)
-            // The server flushes on its own schedule (group commit); this is only a backstop.
-            .flush_every_ms(Some(1000))
+            // No periodic flusher: the server flushes on its own schedule (group commit), and
+            // each flush is followed by our fsyncs in their order (see `synced_files`): a
+            // flusher of sled's could make the log's pointer to a blob durable before the blob.
+            .flush_every_ms(None)
             .open();
         match opened {
             Err(sled::Error::Io(e))
@@ -348,6 +358,7 @@ impl DocStore for SledStore {
 
     fn flush(&self) -> Result<(), StoreError> {
         self.db.flush()?;
+        self.files.sync()?;
         Ok(())
     }
 

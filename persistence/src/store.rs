@@ -48,7 +48,8 @@ pub struct TripSummary {
 /// Durable storage of trip documents: an update log per trip plus compacted snapshots.
 ///
 /// Writes are buffered by the engine; [`DocStore::flush`] is the durability barrier: every
-/// `append` that returned before a `flush` started survives a crash once that `flush` returns.
+/// `append` that returned before a `flush` started survives a crash of the process, of the
+/// operating system or of the power once that `flush` returns (it is fsynced).
 /// The server batches many appends into one flush (group commit).
 pub trait DocStore: Send + Sync + 'static {
     /// Reads a trip's snapshot and log; `None` when nothing is stored for it.
@@ -59,7 +60,7 @@ pub trait DocStore: Send + Sync + 'static {
     /// encoded as the new snapshot (see [`crate::replay`] for a logged update that cannot be
     /// read).
     fn compact(&self, trip: &TripId) -> Result<Compaction, StoreError>;
-    /// Makes every append so far durable.
+    /// Makes every append so far durable: written and fsynced, as a database's commit.
     fn flush(&self) -> Result<(), StoreError>;
     /// Removes a trip and all its history; `false` when there was nothing to remove.
     fn delete(&self, trip: &TripId) -> Result<bool, StoreError>;

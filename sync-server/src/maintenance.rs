@@ -140,7 +140,7 @@ pub fn backup_offline(location: StoreLocation, out: &Path) -> anyhow::Result<()>
     let (partial, mut file) = create_partial(out)?;
     let summary = persistence::backup::write_backup(&store, keys.as_ref(), &mut file)?;
     sync(file)?;
-    std::fs::rename(&partial, out)?;
+    publish(&partial, out)?;
     println!(
         "backed up {} trips ({} bytes of trip state) to {}",
         summary.trips,
@@ -183,7 +183,7 @@ pub async fn backup_online(
         std::fs::File::open(&partial)?,
     ))
     .with_context(|| format!("the download {} is not a whole backup", partial.display()))?;
-    std::fs::rename(&partial, out)?;
+    publish(&partial, out)?;
     println!("backed up {trips} trips from {server} to {}", out.display());
     Ok(())
 }
@@ -223,6 +223,19 @@ fn create_partial(
     let file = std::fs::File::create(&partial)
         .with_context(|| format!("creating {}", partial.display()))?;
     Ok((partial, std::io::BufWriter::new(file)))
+}
+
+/// Renames the whole, synced `partial` to `out` and syncs their directory: after a power cut,
+/// `out` is the old file or the new one, whole, never a part.
+fn publish(partial: &Path, out: &Path) -> anyhow::Result<()> {
+    std::fs::rename(partial, out)?;
+    let dir = match out.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    persistence::synced_files::sync_dir(dir)
+        .with_context(|| format!("syncing the directory {}", dir.display()))?;
+    Ok(())
 }
 
 /// Writes out what `file` buffers and makes it durable.
