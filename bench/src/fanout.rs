@@ -38,7 +38,13 @@ pub struct SavedLatency {
     pub p99_ms: f64,
     /// Slowest, ms.
     pub max_ms: f64,
+    /// Group-commit flushes (each ends in fsyncs) per second of the run, from the server's
+    /// `caravan_persist_flush_seconds_count`.
+    pub flushes_per_sec: Option<f64>,
 }
+
+/// The counter of Caravan's group-commit flushes.
+const FLUSH_COUNT: &str = "caravan_persist_flush_seconds_count";
 
 /// What a fan-out run measured.
 #[derive(Clone, Debug, Serialize)]
@@ -130,6 +136,8 @@ pub async fn run(target: &Target, load: FanoutLoad) -> anyhow::Result<FanoutResu
             anyhow::bail!("not every client synced with {}", target.name);
         }
     }
+    let flushes_before = target.metric(FLUSH_COUNT).await;
+    let started = std::time::Instant::now();
     let mut server_meter = Meter::start(target.pid);
     let mut own_meter = Meter::start(0);
     // Everyone starts at the same instant, a little ahead so that every client is waiting.
@@ -163,6 +171,10 @@ pub async fn run(target: &Target, load: FanoutLoad) -> anyhow::Result<FanoutResu
         unmatched += report.unmatched;
     }
     sampling.abort();
+    let flushes_per_sec = match (flushes_before, target.metric(FLUSH_COUNT).await) {
+        (Some(before), Some(after)) => Some((after - before) / started.elapsed().as_secs_f64()),
+        _ => None,
+    };
     server_meter.tick();
     own_meter.tick();
     let mut server_usage = server_meter.stop();
@@ -201,6 +213,7 @@ pub async fn run(target: &Target, load: FanoutLoad) -> anyhow::Result<FanoutResu
             p50_ms: ms(saved_latency.value_at_quantile(0.5)),
             p99_ms: ms(saved_latency.value_at_quantile(0.99)),
             max_ms: ms(saved_latency.max()),
+            flushes_per_sec,
         }),
     })
 }

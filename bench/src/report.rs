@@ -245,8 +245,11 @@ pub fn fanout_line(r: &FanoutResult) -> String {
 /// "p50 / p99 ms (answered of asked)" of a run's "saved" acknowledgements, if it had them.
 fn saved_summary(r: &FanoutResult) -> Option<String> {
     r.saved.as_ref().map(|s| {
+        let flushes = s
+            .flushes_per_sec
+            .map_or(String::new(), |f| format!(", {f:.0} flushes/s"));
         format!(
-            "{:.2} / {:.2} ms ({} of {})",
+            "{:.2} / {:.2} ms ({} of {}){flushes}",
             s.p50_ms, s.p99_ms, s.answered, s.asked
         )
     })

@@ -49,6 +49,27 @@ enum RoomAccess {
 }
 
 impl Target {
+    /// The value of a Prometheus counter or gauge on the server's `/metrics` (Caravan's), or
+    /// `None` when the server has no such page or no such series.
+    pub async fn metric(&self, name: &str) -> Option<f64> {
+        let http = self.http.as_deref()?;
+        let text = reqwest::get(format!("{http}/metrics"))
+            .await
+            .ok()?
+            .text()
+            .await
+            .ok()?;
+        text.lines()
+            .filter(|line| !line.starts_with('#'))
+            .find_map(|line| {
+                line.strip_prefix(name)?
+                    .strip_prefix(' ')?
+                    .trim()
+                    .parse()
+                    .ok()
+            })
+    }
+
     /// The WebSocket URL a client uses for `room`, with whatever the server needs first
     /// (y-sweet: the document created and a token fetched) done.
     pub async fn room_url(&self, room: &str) -> anyhow::Result<String> {
