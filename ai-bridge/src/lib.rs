@@ -1,23 +1,31 @@
-//! The trip assistant (DESIGN §6): it joins trips through a [`link`] (an ordinary client
-//! through `caravan_client`, or attached to the room inside the server) and edits only through
-//! `doc_model`.
+//! The trip assistant (DESIGN §6): one more participant of a trip. It edits only through
+//! `doc_model`, and never changes the itinerary on its own initiative: it proposes.
 //!
-//! | module | holds |
-//! | --- | --- |
-//! | [`engine`] | the assistant's reactions to a trip, free of I/O |
-//! | [`model`] | language-model providers, breaker, cache, budgets (optional) |
-//! | [`metrics`] | the assistant's Prometheus metrics |
-//! | [`link`] | how the assistant reaches a trip: over the protocol, or attached in process |
-//! | [`runner`] | joining the trips people open, running the engine in each |
-//! | [`planner`] | the built-in planner: schedules ideas, fixes conflicts, suggests poll options |
+//! Its life, by file:
+//!
+//! | moment | module | holds |
+//! | --- | --- | --- |
+//! | attach | [`link`] | how it reaches a trip: over the protocol, or attached to a room inside the server |
+//! | stay | [`runner`] | joining the trips people open (`trips.rs`, `event_feed.rs`), its loop in one trip (`trip_loop.rs`) |
+//! | notice, react | [`reactions`] | [`Assistant::step`]: one file per reaction (chat answers, poll options, poll results, poll deadlines, conflict fixes, accepted proposals), free of I/O |
+//! | understand | [`understand`] | what a message says: addressed to the assistant, what it asks, which days it names |
+//! | plan | [`planner`] | the built-in planner: schedules ideas, fixes conflicts, suggests poll options |
+//! | plan (optional) | [`llm`] | a language model: providers, breaker, cache, budgets, the answer's schema and check |
+//! | who | [`identity`] | the member id it writes as |
+//! | count | [`metrics`] | its Prometheus metrics |
+//!
+//! Imports run one way: `runner` -> `reactions`, `llm`, `link`; `reactions` -> `understand`,
+//! `planner`; `understand` -> `planner`; everything -> `doc_model`.
 
-pub mod engine;
+pub mod identity;
 pub mod link;
+pub mod llm;
 pub mod metrics;
-pub mod model;
 pub mod planner;
+pub mod reactions;
 pub mod runner;
+pub mod understand;
 
-pub use engine::{Engine, StepReport, ASSISTANT};
 pub use link::{Linker, TripLink, WATCHED_ROOTS};
+pub use reactions::{Assistant, LlmJob, StepReport, ASSISTANT};
 pub use runner::{run_trip, supervise, AssistantConfig, Trips};

@@ -1,5 +1,5 @@
 //! How the assistant reaches a trip: a [`TripLink`] gives it a copy of the trip's document
-//! (what the engine writes to it goes to the trip), shows its presence, and wakes it when the
+//! (what the assistant writes to it goes to the trip), shows its presence, and wakes it when the
 //! trip changed in a part it reads.
 //!
 //! Two links exist. [`ProtocolLink`] is an ordinary client over the protocol
@@ -35,7 +35,7 @@ pub trait TripLink: Send + Sync + 'static {
     /// Resolves when the trip changed in a part the assistant reads, since the last call.
     fn changed(&self) -> impl Future<Output = ()> + Send;
 
-    /// Brings the copy up to date before the engine reads it, and sends what could not be
+    /// Brings the copy up to date before the assistant reads it, and sends what could not be
     /// sent before (a link whose copy receives every update has nothing to do).
     fn catch_up(&self) -> impl Future<Output = ()> + Send;
 
@@ -46,7 +46,7 @@ pub trait TripLink: Send + Sync + 'static {
     fn close(self) -> impl Future<Output = ()> + Send;
 }
 
-/// Opens links to trips, for [`crate::runner::follow_trips`].
+/// Opens links to trips, for [`crate::runner::Trips`].
 pub trait Linker: Clone + Send + Sync + 'static {
     /// The links it opens.
     type Link: TripLink;

@@ -8,12 +8,12 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use ai_bridge::metrics::AiMetrics;
-use ai_bridge::model::{
-    answer_schema, BreakerState, ModelOutcome, ModelPlanner, ModelRequest, ModelSettings,
+use ai_bridge::llm::{
+    answer_schema, BreakerState, LanguageModel, LlmOutcome, LlmRequest, LlmSettings,
     ProviderConfig, ProviderKind,
 };
-use ai_bridge::{Engine, ASSISTANT};
+use ai_bridge::metrics::AiMetrics;
+use ai_bridge::{Assistant, ASSISTANT};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
@@ -117,8 +117,8 @@ fn sample() -> Trip {
     trip
 }
 
-fn request(trip: &Trip, user: &str, text: &str) -> ModelRequest {
-    ModelRequest {
+fn request(trip: &Trip, user: &str, text: &str) -> LlmRequest {
+    LlmRequest {
         trip_id: "alps".into(),
         user: user.into(),
         trip: trip.clone(),
@@ -147,12 +147,12 @@ fn invalid_id() -> String {
 
 fn planner_with(
     providers: Vec<ProviderConfig>,
-    tune: impl FnOnce(&mut ModelSettings),
-) -> (ModelPlanner, Arc<AiMetrics>) {
+    tune: impl FnOnce(&mut LlmSettings),
+) -> (LanguageModel, Arc<AiMetrics>) {
     let metrics = Arc::new(AiMetrics::standalone());
-    let mut settings = ModelSettings::new(providers);
+    let mut settings = LlmSettings::new(providers);
     tune(&mut settings);
-    (ModelPlanner::new(settings, metrics.clone()), metrics)
+    (LanguageModel::new(settings, metrics.clone()), metrics)
 }
 
 #[tokio::test]
@@ -168,7 +168,7 @@ async fn a_valid_answer_is_checked_and_the_request_carries_the_schema_and_the_tr
             "@assistant museum on a rainy day?",
         ))
         .await;
-    let ModelOutcome::Answer(answer) = outcome else {
+    let LlmOutcome::Answer(answer) = outcome else {
         panic!("{outcome:?}")
     };
     assert_eq!(answer.ops.len(), 1);
@@ -212,7 +212,7 @@ async fn an_invalid_answer_is_retried_once_then_dropped() {
         ],
     );
     let outcome = model.ask(&request(&trip, "a", "first")).await;
-    assert!(matches!(outcome, ModelOutcome::Answer(_)), "{outcome:?}");
+    assert!(matches!(outcome, LlmOutcome::Answer(_)), "{outcome:?}");
     assert_eq!(requests(&fake), 2);
     {
         let seen = fake.seen.lock().unwrap();
@@ -231,7 +231,7 @@ async fn an_invalid_answer_is_retried_once_then_dropped() {
         ],
     );
     let outcome = model.ask(&request(&trip, "a", "second")).await;
-    let ModelOutcome::Dropped(message) = outcome else {
+    let LlmOutcome::Dropped(message) = outcome else {
         panic!("{outcome:?}")
     };
     assert!(
@@ -264,7 +264,7 @@ async fn failures_fall_back_to_the_secondary_then_to_the_planner() {
     script(&secondary, [Behaviour::Answer(valid())]);
     assert!(matches!(
         model.ask(&request(&trip, "a", "one")).await,
-        ModelOutcome::Answer(_)
+        LlmOutcome::Answer(_)
     ));
     assert_eq!(
         secondary.seen.lock().unwrap()[0].1["authorization"],
@@ -275,7 +275,7 @@ async fn failures_fall_back_to_the_secondary_then_to_the_planner() {
     script(&secondary, [Behaviour::Fail(503)]);
     assert_eq!(
         model.ask(&request(&trip, "a", "two")).await,
-        ModelOutcome::Unavailable
+        LlmOutcome::Unavailable
     );
     assert_eq!(metrics.fallbacks.with_label_values(&["planner"]).get(), 1);
     assert_eq!(
@@ -299,7 +299,7 @@ async fn a_slow_provider_times_out_and_the_next_one_answers() {
     let started = std::time::Instant::now();
     assert!(matches!(
         model.ask(&request(&sample(), "a", "slow")).await,
-        ModelOutcome::Answer(_)
+        LlmOutcome::Answer(_)
     ));
     assert!(
         started.elapsed() < Duration::from_millis(1500),
@@ -321,7 +321,7 @@ async fn the_breaker_opens_after_five_failures_and_half_opens_after_its_cooldown
         script(&fake, [Behaviour::Fail(500)]);
         assert_eq!(
             model.ask(&request(&trip, "a", &format!("try {i}"))).await,
-            ModelOutcome::Unavailable
+            LlmOutcome::Unavailable
         );
     }
     assert_eq!(model.breaker_states()[0].1, BreakerState::Open);
@@ -331,7 +331,7 @@ async fn the_breaker_opens_after_five_failures_and_half_opens_after_its_cooldown
     );
     assert_eq!(
         model.ask(&request(&trip, "a", "while open")).await,
-        ModelOutcome::Unavailable
+        LlmOutcome::Unavailable
     );
     assert_eq!(requests(&fake), 5, "an open breaker sends nothing");
 
@@ -340,7 +340,7 @@ async fn the_breaker_opens_after_five_failures_and_half_opens_after_its_cooldown
     script(&fake, [Behaviour::Answer(valid())]);
     assert!(matches!(
         model.ask(&request(&trip, "a", "trial")).await,
-        ModelOutcome::Answer(_)
+        LlmOutcome::Answer(_)
     ));
     assert_eq!(model.breaker_states()[0].1, BreakerState::Closed);
     assert_eq!(
@@ -369,7 +369,7 @@ async fn budgets_say_no_before_any_call() {
     let (model, metrics) = planner_with(vec![provider("primary", &base)], |s| {
         s.budgets.per_request = 100;
     });
-    let ModelOutcome::OverBudget(reason) = model.ask(&request(&trip, "a", "big")).await else {
+    let LlmOutcome::OverBudget(reason) = model.ask(&request(&trip, "a", "big")).await else {
         panic!("expected a refusal")
     };
     assert!(reason.contains("more than the 100"), "{reason}");
@@ -385,20 +385,20 @@ async fn budgets_say_no_before_any_call() {
     );
     assert!(matches!(
         model.ask(&request(&trip, "kim", "one")).await,
-        ModelOutcome::Answer(_)
+        LlmOutcome::Answer(_)
     ));
     assert!(matches!(
         model.ask(&request(&trip, "kim", "two")).await,
-        ModelOutcome::Answer(_)
+        LlmOutcome::Answer(_)
     ));
     assert!(matches!(
         model.ask(&request(&trip, "kim", "three")).await,
-        ModelOutcome::OverBudget(_)
+        LlmOutcome::OverBudget(_)
     ));
     assert!(
         matches!(
             model.ask(&request(&trip, "lee", "one")).await,
-            ModelOutcome::Unavailable
+            LlmOutcome::Unavailable
         ),
         "another user may (the script is empty: 500)"
     );
@@ -414,12 +414,12 @@ async fn budgets_say_no_before_any_call() {
     script(&fake, [Behaviour::Answer(valid())]);
     assert!(matches!(
         model.ask(&request(&trip, "max", "spend")).await,
-        ModelOutcome::Answer(_)
+        LlmOutcome::Answer(_)
     ));
     assert!(
         matches!(
             model.ask(&request(&trip, "max", "more")).await,
-            ModelOutcome::OverBudget(_)
+            LlmOutcome::OverBudget(_)
         ),
         "1,500 tokens spent leave less than the estimate"
     );
@@ -444,7 +444,7 @@ async fn azure_gets_its_url_shape_and_api_key_header() {
     script(&fake, [Behaviour::Answer(valid())]);
     assert!(matches!(
         model.ask(&request(&sample(), "a", "hi")).await,
-        ModelOutcome::Answer(_)
+        LlmOutcome::Answer(_)
     ));
     let seen = fake.seen.lock().unwrap();
     assert_eq!(
@@ -456,7 +456,7 @@ async fn azure_gets_its_url_shape_and_api_key_header() {
 }
 
 #[test]
-fn the_engine_says_why_it_fell_back_and_the_planner_answers() {
+fn the_assistant_says_why_it_fell_back_and_the_planner_answers() {
     let doc = TripDoc::new(yrs::Doc::new());
     doc.import("test", &sample()).unwrap();
     doc.post_chat(
@@ -471,12 +471,12 @@ fn the_engine_says_why_it_fell_back_and_the_planner_answers() {
         },
     )
     .unwrap();
-    let mut engine = Engine::new().with_model();
-    let report = engine.step(&doc, chrono::Utc::now()).unwrap();
+    let mut assistant = Assistant::new().with_model();
+    let report = assistant.step(&doc, chrono::Utc::now()).unwrap();
     assert_eq!(report.jobs.len(), 1, "the request waits for the model");
     assert!(report.answered.is_empty());
     assert!(
-        engine
+        assistant
             .step(&doc, chrono::Utc::now())
             .unwrap()
             .jobs
@@ -484,8 +484,8 @@ fn the_engine_says_why_it_fell_back_and_the_planner_answers() {
         "not twice while in flight"
     );
 
-    let over = ModelOutcome::OverBudget("claire has used today's 50000 tokens".into());
-    let finished = engine
+    let over = LlmOutcome::OverBudget("claire has used today's 50000 tokens".into());
+    let finished = assistant
         .finish_job(&doc, &report.jobs[0], over, chrono::Utc::now())
         .unwrap();
     assert_eq!(finished.answered, ["ask"]);
@@ -515,13 +515,13 @@ fn the_engine_says_why_it_fell_back_and_the_planner_answers() {
         },
     )
     .unwrap();
-    let report = engine.step(&doc, chrono::Utc::now()).unwrap();
-    let answer = ai_bridge::model::parse_and_check(&valid(), &doc.read().trip.unwrap()).unwrap();
-    let finished = engine
+    let report = assistant.step(&doc, chrono::Utc::now()).unwrap();
+    let answer = ai_bridge::llm::parse_and_check(&valid(), &doc.read().trip.unwrap()).unwrap();
+    let finished = assistant
         .finish_job(
             &doc,
             &report.jobs[0],
-            ModelOutcome::Answer(answer),
+            LlmOutcome::Answer(answer),
             chrono::Utc::now(),
         )
         .unwrap();

@@ -1,9 +1,9 @@
 //! The assistant's reactions on a real trip document (no network): chat requests become
 //! proposals and answers, accepted proposals are applied (also when a stock client accepts
 //! by setting `status`), polls get options and are tallied when they close, conflicts get
-//! fixes; and nothing is done twice, also by a fresh engine after a restart.
+//! fixes; and nothing is done twice, also by a fresh assistant after a restart.
 
-use ai_bridge::{Engine, ASSISTANT};
+use ai_bridge::{Assistant, ASSISTANT};
 use chrono::{Duration, NaiveDate, TimeZone, Utc};
 use doc_model::{
     detect_conflicts, ChatMessage, ConflictRules, NewPoll, PollKind, PollStatus, ProposalStatus,
@@ -63,9 +63,9 @@ fn accept_like_a_stock_client(doc: &TripDoc, id: &str) {
 #[test]
 fn a_chat_request_becomes_a_proposal_that_a_stock_client_accepts() {
     let doc = sample_doc();
-    let mut engine = Engine::new();
+    let mut assistant = Assistant::new();
     say(&doc, "m1", "@assistant can you plan day 3 for us?");
-    let report = engine.step(&doc, now()).unwrap();
+    let report = assistant.step(&doc, now()).unwrap();
     assert_eq!(report.answered, ["m1"]);
     assert_eq!(report.proposed.len(), 1);
     let trip = read(&doc);
@@ -91,12 +91,12 @@ fn a_chat_request_becomes_a_proposal_that_a_stock_client_accepts() {
         .count();
     assert!(ideas_before >= proposal.ops.len());
 
-    // Nothing twice, not even from a new engine (a restart).
-    assert!(engine.step(&doc, now()).unwrap().is_empty());
-    assert!(Engine::new().step(&doc, now()).unwrap().is_empty());
+    // Nothing twice, not even from a new assistant (a restart).
+    assert!(assistant.step(&doc, now()).unwrap().is_empty());
+    assert!(Assistant::new().step(&doc, now()).unwrap().is_empty());
 
     accept_like_a_stock_client(&doc, &report.proposed[0]);
-    let applied = Engine::new().step(&doc, now()).unwrap();
+    let applied = Assistant::new().step(&doc, now()).unwrap();
     assert_eq!(applied.applied, report.proposed);
     let trip = read(&doc);
     assert_eq!(
@@ -121,7 +121,7 @@ fn a_chat_request_becomes_a_proposal_that_a_stock_client_accepts() {
 #[test]
 fn other_messages_get_help_and_messages_not_for_the_assistant_get_nothing() {
     let doc = sample_doc();
-    let mut engine = Engine::new();
+    let mut assistant = Assistant::new();
     say(&doc, "hello", "hello everyone");
     say(&doc, "q", "@assistant what can you do?");
     say(
@@ -129,7 +129,7 @@ fn other_messages_get_help_and_messages_not_for_the_assistant_get_nothing() {
         "check",
         "@Assistant please check the plan for problems",
     );
-    let report = engine.step(&doc, now()).unwrap();
+    let report = assistant.step(&doc, now()).unwrap();
     assert_eq!(report.answered, ["q", "check"]);
     let trip = read(&doc);
     let replies: Vec<&ChatMessage> = trip.chat.iter().filter(|m| m.author == ASSISTANT).collect();
@@ -153,8 +153,8 @@ fn a_poll_asking_for_options_gets_them_once() {
         },
     )
     .unwrap();
-    let mut engine = Engine::new();
-    let report = engine.step(&doc, now()).unwrap();
+    let mut assistant = Assistant::new();
+    let report = assistant.step(&doc, now()).unwrap();
     assert_eq!(report.options_for, ["rain"]);
     let poll = &read(&doc).polls["rain"];
     assert!(!poll.options.is_empty());
@@ -162,7 +162,7 @@ fn a_poll_asking_for_options_gets_them_once() {
         .options
         .values()
         .all(|o| o.ai_generated && o.activity.is_some()));
-    assert!(Engine::new().step(&doc, now()).unwrap().is_empty());
+    assert!(Assistant::new().step(&doc, now()).unwrap().is_empty());
 }
 
 #[test]
@@ -209,13 +209,13 @@ fn a_poll_past_its_deadline_is_tallied_and_its_winner_proposed() {
         doc.vote("claire", "outing", &member, &Vote::Single(choice.into()))
             .unwrap();
     }
-    let mut engine = Engine::new();
+    let mut assistant = Assistant::new();
     assert!(
-        engine.step(&doc, now()).unwrap().tallied.is_empty(),
+        assistant.step(&doc, now()).unwrap().tallied.is_empty(),
         "not yet due"
     );
     let later = now() + Duration::hours(2);
-    let report = engine.step(&doc, later).unwrap();
+    let report = assistant.step(&doc, later).unwrap();
     assert_eq!(report.tallied, ["outing"]);
     let trip = read(&doc);
     assert_eq!(trip.polls["outing"].status, PollStatus::Closed);
@@ -232,7 +232,7 @@ fn a_poll_past_its_deadline_is_tallied_and_its_winner_proposed() {
         .expect("a proposal to schedule the winner");
     assert!(matches!(&proposal.ops[0],
         doc_model::EditOp::ScheduleActivity { id, .. } if id == "mer-de-glace"));
-    assert!(Engine::new().step(&doc, later).unwrap().is_empty());
+    assert!(Assistant::new().step(&doc, later).unwrap().is_empty());
 }
 
 #[test]
@@ -252,8 +252,8 @@ fn a_conflict_gets_one_proposed_fix() {
         .into_iter()
         .find(|c| c.kind == doc_model::ConflictKind::Overlap)
         .expect("an overlap");
-    let mut engine = Engine::new();
-    let report = engine.step(&doc, now()).unwrap();
+    let mut assistant = Assistant::new();
+    let report = assistant.step(&doc, now()).unwrap();
     let trip = read(&doc);
     let fix = trip
         .proposals
@@ -268,5 +268,9 @@ fn a_conflict_gets_one_proposed_fix() {
     assert!(fix.summary.contains("Move"), "{}", fix.summary);
     assert!(overlap.activities.len() == 2);
     // Rejected or not, the same conflict is not proposed again.
-    assert!(Engine::new().step(&doc, now()).unwrap().proposed.is_empty());
+    assert!(Assistant::new()
+        .step(&doc, now())
+        .unwrap()
+        .proposed
+        .is_empty());
 }

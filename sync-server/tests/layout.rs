@@ -54,6 +54,18 @@ fn src_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("src")
 }
 
+/// The `src` folder of another crate of the workspace (`ai-bridge`, `doc-model`).
+fn workspace_src(folder: &str) -> PathBuf {
+    workspace_root().join(folder).join("src")
+}
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("sync-server is inside the workspace")
+        .to_path_buf()
+}
+
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
@@ -66,8 +78,8 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
 }
 
 /// The module a file holds, from its place: `a/b.rs` and `a/b/mod.rs` are `a::b`.
-fn module_of(file: &Path) -> ModPath {
-    let relative = file.strip_prefix(src_dir()).unwrap();
+fn module_of(file: &Path, src: &Path) -> ModPath {
+    let relative = file.strip_prefix(src).unwrap();
     let mut parts: Vec<String> = relative
         .iter()
         .map(|p| p.to_string_lossy().trim_end_matches(".rs").to_owned())
@@ -194,8 +206,13 @@ impl<'ast> Visit<'ast> for Collector<'_> {
 }
 
 fn read_crate() -> Vec<SourceFile> {
+    read_crate_in(&src_dir())
+}
+
+/// Every file of the crate whose sources are in `src`.
+fn read_crate_in(src: &Path) -> Vec<SourceFile> {
     let mut paths = Vec::new();
-    rust_files(&src_dir(), &mut paths);
+    rust_files(src, &mut paths);
     paths.sort();
     paths
         .into_iter()
@@ -208,7 +225,7 @@ fn read_crate() -> Vec<SourceFile> {
             let text = std::fs::read_to_string(&path).unwrap();
             let syntax = syn::parse_file(&text)
                 .unwrap_or_else(|e| panic!("{} does not parse: {e}", path.display()));
-            let module = module_of(&path);
+            let module = module_of(&path, src);
             let mut collector = Collector {
                 module: &module,
                 uses: Vec::new(),
@@ -297,7 +314,7 @@ impl Crate {
 
     fn name(&self, file: usize) -> String {
         let path = &self.files[file].path;
-        path.strip_prefix(src_dir())
+        path.strip_prefix(workspace_root())
             .unwrap()
             .to_string_lossy()
             .into_owned()
@@ -450,4 +467,59 @@ fn the_checker_sees_a_circle_and_a_re_export() {
     assert_eq!(edges[&2], BTreeSet::from([1]), "a::Thing is defined in a/b");
     let circle = find_circle(&edges, 3).expect("b and c import each other");
     assert_eq!(circle.len(), 3);
+}
+
+/// Layers of the assistant (`ai-bridge/src/lib.rs`), top first.
+const ASSISTANT_LAYERS: &[(&str, usize)] = &[
+    ("runner", 4),
+    ("link", 3),
+    ("reactions", 3),
+    ("llm", 2),
+    ("understand", 2),
+    ("planner", 1),
+    ("identity", 0),
+    ("metrics", 0),
+];
+
+/// The imports of the crate in `src` that go up `layers` or around a circle.
+fn wrong_imports(src: &Path, layers: &[(&str, usize)]) -> Vec<String> {
+    let krate = Crate::new(read_crate_in(src));
+    let edges = krate.edges();
+    assert!(
+        krate.files.len() > 5 && edges.values().map(BTreeSet::len).sum::<usize>() > 5,
+        "the checker is not reading {}",
+        src.display()
+    );
+    let mut wrong = Vec::new();
+    if let Some(circle) = find_circle(&edges, krate.files.len()) {
+        let names: Vec<String> = circle.iter().map(|&f| krate.name(f)).collect();
+        wrong.push(format!("a circle: {}", names.join(" -> ")));
+    }
+    let layer = |module: &ModPath| {
+        let top = module.first()?;
+        layers.iter().find(|(n, _)| n == top).map(|&(_, rank)| rank)
+    };
+    for (&from, targets) in &edges {
+        let Some(from_layer) = layer(&krate.files[from].module) else {
+            continue;
+        };
+        for &to in targets {
+            match layer(&krate.files[to].module) {
+                Some(to_layer) if to_layer > from_layer => {
+                    wrong.push(format!("up: {} -> {}", krate.name(from), krate.name(to)))
+                }
+                None if !krate.files[to].module.is_empty() => {
+                    wrong.push(format!("{} is in no layer", krate.name(to)))
+                }
+                _ => {}
+            }
+        }
+    }
+    wrong
+}
+
+#[test]
+fn the_assistant_imports_run_one_way() {
+    let wrong = wrong_imports(&workspace_src("ai-bridge"), ASSISTANT_LAYERS);
+    assert!(wrong.is_empty(), "ai-bridge: {wrong:#?}");
 }

@@ -4,43 +4,31 @@
 //! through `doc_model` before anything is written, and an invalid one is retried once, then
 //! dropped. When no provider answers, or a budget says no, the built-in planner takes over.
 
+mod answer;
 mod guards;
 mod provider;
+mod settings;
+
+pub use answer::{answer_schema, parse_and_check, LlmAnswer};
+pub use settings::LlmSettings;
 
 pub use guards::{BreakerState, BudgetLimits};
 pub use provider::{ChatRequest, Completion, Message, ProviderConfig, ProviderError, ProviderKind};
 
 use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use doc_model::{EditOp, Trip};
-use serde::Deserialize;
+use doc_model::Trip;
 
 use crate::metrics::AiMetrics;
 use guards::{Breaker, BudgetBook, ResponseCache};
 
-/// What the model must answer.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
-pub struct ModelAnswer {
-    /// The chat reply to the person who asked.
-    pub reply: String,
-    /// The proposal's one-line summary (empty with no ops).
-    #[serde(default)]
-    pub summary: String,
-    /// Why, for the proposal.
-    #[serde(default)]
-    pub rationale: String,
-    /// Edits to propose (none when the request needs no change).
-    #[serde(default)]
-    pub ops: Vec<EditOp>,
-}
-
 /// How a request to the model ended.
 #[derive(Clone, Debug, PartialEq)]
-pub enum ModelOutcome {
+pub enum LlmOutcome {
     /// A checked answer.
-    Answer(ModelAnswer),
+    Answer(LlmAnswer),
     /// A budget said no: the message says which (for the chat); the planner takes over.
     OverBudget(String),
     /// The model answered twice with something unusable: dropped, with this message.
@@ -49,88 +37,9 @@ pub enum ModelOutcome {
     Unavailable,
 }
 
-/// Settings of the model chain.
-#[derive(Clone, Debug)]
-pub struct ModelSettings {
-    /// Providers, tried in order.
-    pub providers: Vec<ProviderConfig>,
-    /// Token budgets.
-    pub budgets: BudgetLimits,
-    /// Most tokens of an answer.
-    pub max_answer_tokens: u32,
-    /// Consecutive failures that open a provider's breaker.
-    pub breaker_threshold: u32,
-    /// Time an open breaker waits before one trial call.
-    pub breaker_cooldown: Duration,
-    /// Answers kept, and for how long.
-    pub cache_capacity: usize,
-    /// How long a cached answer stays fresh.
-    pub cache_ttl: Duration,
-}
-
-impl ModelSettings {
-    /// Settings with these providers and the documented defaults.
-    pub fn new(providers: Vec<ProviderConfig>) -> ModelSettings {
-        ModelSettings {
-            providers,
-            budgets: BudgetLimits::default(),
-            max_answer_tokens: 2_000,
-            breaker_threshold: 5,
-            breaker_cooldown: Duration::from_secs(60),
-            cache_capacity: 256,
-            cache_ttl: Duration::from_secs(3600),
-        }
-    }
-
-    /// Providers from the environment: `CARAVAN_AI_*` (primary) and `CARAVAN_AI2_*`
-    /// (secondary), each with `PROVIDER` (`openai` or `azure`), `BASE_URL`, `API_KEY`,
-    /// `MODEL`, and for Azure `DEPLOYMENT` and `API_VERSION`. `None` when no provider is set.
-    pub fn from_env() -> Option<ModelSettings> {
-        let providers: Vec<ProviderConfig> =
-            [("CARAVAN_AI_", "primary"), ("CARAVAN_AI2_", "secondary")]
-                .into_iter()
-                .filter_map(|(prefix, name)| provider_from_env(prefix, name))
-                .collect();
-        (!providers.is_empty()).then(|| ModelSettings::new(providers))
-    }
-}
-
-fn provider_from_env(prefix: &str, name: &str) -> Option<ProviderConfig> {
-    let var = |key: &str| {
-        std::env::var(format!("{prefix}{key}"))
-            .ok()
-            .filter(|v| !v.is_empty())
-    };
-    let kind = var("PROVIDER")?;
-    let kind = match kind.as_str() {
-        "azure" => ProviderKind::Azure {
-            deployment: var("DEPLOYMENT").unwrap_or_else(|| "gpt-4o-mini".into()),
-            api_version: var("API_VERSION").unwrap_or_else(|| "2024-10-21".into()),
-        },
-        _ => ProviderKind::OpenAiCompatible,
-    };
-    Some(ProviderConfig {
-        name: name.into(),
-        base_url: var("BASE_URL").unwrap_or_else(|| "https://api.openai.com/v1".into()),
-        api_key: var("API_KEY")
-            .or_else(|| std::env::var("OPENAI_API_KEY").ok())
-            .unwrap_or_default(),
-        model: var("MODEL").unwrap_or_else(|| "gpt-4o-mini".into()),
-        timeout: Duration::from_secs(
-            var("TIMEOUT_SECS")
-                .and_then(|s| s.parse().ok())
-                .unwrap_or(30),
-        ),
-        usd_per_1k_tokens: var("USD_PER_1K_TOKENS")
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(0.0),
-        kind,
-    })
-}
-
 /// One request: who asks, in which trip, what.
 #[derive(Clone, Debug)]
-pub struct ModelRequest {
+pub struct LlmRequest {
     /// The trip's id.
     pub trip_id: String,
     /// The person asking (a member id).
@@ -142,8 +51,8 @@ pub struct ModelRequest {
 }
 
 /// The model chain with its guards.
-pub struct ModelPlanner {
-    settings: ModelSettings,
+pub struct LanguageModel {
+    settings: LlmSettings,
     http: reqwest::Client,
     breakers: Vec<Mutex<Breaker>>,
     cache: Mutex<ResponseCache>,
@@ -151,9 +60,9 @@ pub struct ModelPlanner {
     metrics: Arc<AiMetrics>,
 }
 
-impl std::fmt::Debug for ModelPlanner {
+impl std::fmt::Debug for LanguageModel {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ModelPlanner")
+        f.debug_struct("LanguageModel")
             .field(
                 "providers",
                 &self
@@ -165,47 +74,6 @@ impl std::fmt::Debug for ModelPlanner {
             )
             .finish()
     }
-}
-
-/// The JSON schema of [`ModelAnswer`], sent with every request.
-pub fn answer_schema() -> serde_json::Value {
-    let time =
-        serde_json::json!({ "type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$" });
-    let date = serde_json::json!({ "type": "string", "format": "date" });
-    let expect = serde_json::json!({
-        "type": "object",
-        "properties": { "date": date, "start": time },
-        "additionalProperties": false
-    });
-    serde_json::json!({
-        "type": "object",
-        "required": ["reply", "summary", "rationale", "ops"],
-        "additionalProperties": false,
-        "properties": {
-            "reply": { "type": "string", "description": "the chat answer" },
-            "summary": { "type": "string", "description": "one line; empty when ops is empty" },
-            "rationale": { "type": "string", "description": "why each change" },
-            "ops": { "type": "array", "items": { "oneOf": [
-                { "type": "object", "required": ["op", "id", "date"], "additionalProperties": false,
-                  "properties": { "op": { "const": "scheduleActivity" }, "id": { "type": "string" },
-                    "date": date, "start": time, "durationMin": { "type": "integer", "minimum": 1, "maximum": 1440 },
-                    "expect": expect } },
-                { "type": "object", "required": ["op", "id"], "additionalProperties": false,
-                  "properties": { "op": { "const": "unscheduleActivity" }, "id": { "type": "string" }, "expect": expect } },
-                { "type": "object", "required": ["op", "id", "activity"], "additionalProperties": false,
-                  "properties": { "op": { "const": "addActivity" }, "id": { "type": "string" },
-                    "activity": { "type": "object", "required": ["title"], "properties": {
-                      "title": { "type": "string" },
-                      "kind": { "enum": ["sight", "meal", "transport", "lodging", "activity"] },
-                      "date": date, "start": time, "durationMin": { "type": "integer" },
-                      "cost": { "type": "integer", "minimum": 0 },
-                      "costPer": { "enum": ["group", "family", "person"] },
-                      "notes": { "type": "string" } } } } },
-                { "type": "object", "required": ["op", "date", "title"], "additionalProperties": false,
-                  "properties": { "op": { "const": "setDayTitle" }, "date": date, "title": { "type": "string" } } }
-            ] } }
-        }
-    })
 }
 
 /// What the model is told about the trip: its meta, families, days, activities (scheduled
@@ -228,9 +96,9 @@ the trip's dates, respect durations, opening hours, travel between places, meal 
 family's pace and the budget (amounts are in minor units of the trip's currency). Answer with \
 JSON that matches the given schema, nothing else.";
 
-impl ModelPlanner {
+impl LanguageModel {
     /// A chain with these settings, counting into `metrics`.
-    pub fn new(settings: ModelSettings, metrics: Arc<AiMetrics>) -> ModelPlanner {
+    pub fn new(settings: LlmSettings, metrics: Arc<AiMetrics>) -> LanguageModel {
         let breakers = settings
             .providers
             .iter()
@@ -241,7 +109,7 @@ impl ModelPlanner {
                 ))
             })
             .collect();
-        ModelPlanner {
+        LanguageModel {
             cache: Mutex::new(ResponseCache::new(
                 settings.cache_capacity,
                 settings.cache_ttl,
@@ -266,7 +134,7 @@ impl ModelPlanner {
     }
 
     /// The request sent for `request` (its first attempt).
-    pub fn chat_request(&self, request: &ModelRequest) -> ChatRequest {
+    pub fn chat_request(&self, request: &LlmRequest) -> ChatRequest {
         ChatRequest {
             messages: vec![
                 Message {
@@ -289,8 +157,8 @@ impl ModelPlanner {
     }
 
     /// Asks the chain about `request`, at most once per provider plus one retry of an
-    /// invalid answer; see [`ModelOutcome`].
-    pub async fn ask(&self, request: &ModelRequest) -> ModelOutcome {
+    /// invalid answer; see [`LlmOutcome`].
+    pub async fn ask(&self, request: &LlmRequest) -> LlmOutcome {
         let chat = self.chat_request(request);
         let key = cache_key(&chat);
         let day = (now_secs() / 86_400) as u64;
@@ -300,7 +168,7 @@ impl ModelPlanner {
         {
             if let Ok(answer) = parse_and_check(&cached, &request.trip) {
                 self.metrics.cache_hits.inc();
-                return ModelOutcome::Answer(answer);
+                return LlmOutcome::Answer(answer);
             }
         }
         let prompt_chars: usize = chat.messages.iter().map(|m| m.content.len()).sum();
@@ -314,7 +182,7 @@ impl ModelPlanner {
             Instant::now(),
         ) {
             self.metrics.fallbacks.with_label_values(&["budget"]).inc();
-            return ModelOutcome::OverBudget(reason);
+            return LlmOutcome::OverBudget(reason);
         }
         lock(&self.budgets).count_generation(&request.user, Instant::now());
         for (index, provider) in self.settings.providers.iter().enumerate() {
@@ -347,7 +215,7 @@ impl ModelPlanner {
                                     .with_label_values(&[provider.name.as_str(), "ok"])
                                     .inc();
                                 lock(&self.cache).put(key, completion.content, Instant::now());
-                                return ModelOutcome::Answer(answer);
+                                return LlmOutcome::Answer(answer);
                             }
                             Err(problem) => {
                                 self.metrics
@@ -356,7 +224,7 @@ impl ModelPlanner {
                                     .inc();
                                 tracing::warn!(provider = %provider.name, %problem, "the model's answer is invalid");
                                 if try_number == 1 {
-                                    return ModelOutcome::Dropped(format!(
+                                    return LlmOutcome::Dropped(format!(
                                         "The language model's answer could not be used ({problem}), so I dropped it."
                                     ));
                                 }
@@ -378,13 +246,13 @@ impl ModelPlanner {
             }
         }
         self.metrics.fallbacks.with_label_values(&["planner"]).inc();
-        ModelOutcome::Unavailable
+        LlmOutcome::Unavailable
     }
 
     fn charge(
         &self,
         provider: &ProviderConfig,
-        request: &ModelRequest,
+        request: &LlmRequest,
         completion: &Completion,
         day: u64,
     ) {
@@ -428,18 +296,4 @@ fn cache_key(request: &ChatRequest) -> u64 {
         .unwrap_or_default()
         .hash(&mut hasher);
     hasher.finish()
-}
-
-/// Parses a model's answer and checks its ops against the trip through `doc_model`.
-pub fn parse_and_check(content: &str, trip: &Trip) -> Result<ModelAnswer, String> {
-    let answer: ModelAnswer = serde_json::from_str(content.trim())
-        .map_err(|e| format!("it is not the JSON asked for: {e}"))?;
-    if answer.reply.trim().is_empty() {
-        return Err("the reply is empty".into());
-    }
-    if !answer.ops.is_empty() && answer.summary.trim().is_empty() {
-        return Err("a proposal needs a summary".into());
-    }
-    doc_model::check_ops(trip, &answer.ops)?;
-    Ok(answer)
 }

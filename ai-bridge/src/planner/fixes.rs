@@ -6,7 +6,8 @@ use doc_model::{
     Placement, PollOption, Trip,
 };
 
-use super::{DayBook, PlannerConfig};
+use super::config::PlannerConfig;
+use super::schedule::DayBook;
 
 /// A proposal's content: summary, rationale, ops.
 pub type Fix = (String, String, Vec<EditOp>);

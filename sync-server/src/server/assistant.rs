@@ -81,12 +81,12 @@ pub async fn run_standalone(server: String, token: Option<String>) -> anyhow::Re
 /// The language model the assistant asks first, when the environment names one.
 fn model_planner(
     metrics: &Arc<ai_bridge::metrics::AiMetrics>,
-) -> Option<Arc<ai_bridge::model::ModelPlanner>> {
-    ai_bridge::model::ModelSettings::from_env().map(|settings| {
+) -> Option<Arc<ai_bridge::llm::LanguageModel>> {
+    ai_bridge::llm::LlmSettings::from_env().map(|settings| {
         tracing::info!(
             providers = ?settings.providers.iter().map(|p| format!("{}: {} {}", p.name, p.base_url, p.model)).collect::<Vec<_>>(),
             "the assistant asks a language model first"
         );
-        Arc::new(ai_bridge::model::ModelPlanner::new(settings, metrics.clone()))
+        Arc::new(ai_bridge::llm::LanguageModel::new(settings, metrics.clone()))
     })
 }
