@@ -63,7 +63,7 @@ pub struct Conflict {
 }
 
 /// Every conflict in `trip`, in a stable order.
-pub fn detect(trip: &Trip, rules: &ConflictRules) -> Vec<Conflict> {
+pub fn detect_conflicts(trip: &Trip, rules: &ConflictRules) -> Vec<Conflict> {
     let mut conflicts = Vec::new();
     outside_trip(trip, &mut conflicts);
     overlaps_and_travel(trip, rules, &mut conflicts);

@@ -4,9 +4,10 @@
 use yrs::{Array, In, Map, MapPrelim, TextPrelim, Transact};
 
 use crate::convert::to_any;
-use crate::polls::poll_prelim;
-use crate::proposal_ops::proposal_prelim;
-use crate::trip_doc::{activity_prelim, family_prelim, write_meta, TripDoc};
+use crate::trip_doc::meta::write_meta;
+use crate::trip_doc::polls::poll_prelim;
+use crate::trip_doc::proposals::proposal_prelim;
+use crate::trip_doc::{activity_prelim, family_prelim, TripDoc};
 use crate::types::{Trip, Vote};
 use crate::validate::{self, ModelError};
 

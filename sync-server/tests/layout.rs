@@ -523,3 +523,24 @@ fn the_assistant_imports_run_one_way() {
     let wrong = wrong_imports(&workspace_src("ai-bridge"), ASSISTANT_LAYERS);
     assert!(wrong.is_empty(), "ai-bridge: {wrong:#?}");
 }
+
+/// Layers of the trip model (`doc-model/src/lib.rs`), top first.
+const TRIP_MODEL_LAYERS: &[(&str, usize)] = &[
+    ("import", 4),
+    ("trip_doc", 3),
+    ("read", 2),
+    ("conflicts", 2),
+    ("tally", 2),
+    ("sample", 2),
+    ("validate", 2),
+    ("types", 1),
+    ("time", 0),
+    ("convert", 0),
+    ("roots", 0),
+];
+
+#[test]
+fn the_trip_model_imports_run_one_way() {
+    let wrong = wrong_imports(&workspace_src("doc-model"), TRIP_MODEL_LAYERS);
+    assert!(wrong.is_empty(), "doc-model: {wrong:#?}");
+}

@@ -12,6 +12,7 @@ use yrs::{Doc, GetString, Map, ReadTxn, StateVector, Text, Transact, Update};
 
 use super::*;
 use crate::protocol::messages;
+use crate::protocol::{RoomDoc, RootKind};
 
 fn decode_one(bytes: &[u8]) -> Message {
     let mut decoder = DecoderV1::from(bytes);

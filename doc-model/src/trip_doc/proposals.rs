@@ -4,8 +4,8 @@
 use yrs::{In, Map, MapPrelim, MapRef, Out, ReadTxn, Transact, TransactionMut};
 
 use crate::convert::to_any;
-use crate::proposals::{EditOp, Placement};
 use crate::trip_doc::{activity_prelim, TripDoc};
+use crate::types::{EditOp, Placement};
 use crate::types::{Proposal, ProposalStatus, Trip};
 use crate::validate::{self, ModelError};
 
