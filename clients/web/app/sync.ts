@@ -59,7 +59,9 @@ export class TripSession {
     this.online = options.online ?? true
     this.local = new IndexeddbPersistence(localStoreName(tripId), this.doc)
     this.loaded = this.local.whenSynced.then(() => undefined)
-    this.provider = new WebsocketProvider(options.url, tripId, this.doc, {
+    // y-websocket puts the room name into the URL as it is: encoded, a name holding '/', '?',
+    // '#' or '%' reaches the server whole (it decodes the path).
+    this.provider = new WebsocketProvider(options.url, encodeURIComponent(tripId), this.doc, {
       connect: this.online,
       params: options.token ? { token: options.token } : {},
       // Tabs of one browser share changes through the server, so each tab's save state is

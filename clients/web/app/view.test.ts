@@ -2,7 +2,7 @@
 // each case, with the edge cases a family's data will have.
 import { describe, expect, it } from 'vitest'
 import type { Activity, Poll, Trip } from '../src/trip'
-import { parseRoute } from './route'
+import { isTripId, parseRoute, routeFromLink, tripHash } from './route'
 import {
   conflicts, describeProposal, formatMoney, initials, itinerary, newId, pollTally, pollWinner,
   saveLabel, saveState, tripDates
@@ -167,8 +167,23 @@ describe('small things', () => {
   it('reads trip links and refuses anything else', () => {
     expect(parseRoute('#/trip/trip-abc')).toEqual({ trip: 'trip-abc' })
     expect(parseRoute('#/trip/x?token=eyJ.a.b')).toEqual({ trip: 'x', token: 'eyJ.a.b' })
-    expect(parseRoute('#/trip/../../etc')).toEqual({})
-    expect(parseRoute('#/trip/' + 'a'.repeat(65))).toEqual({})
+    expect(parseRoute('#/trip/' + 'a'.repeat(257))).toEqual({})
+    expect(parseRoute('#/trip/' + 'é'.repeat(129))).toEqual({})
+    expect(parseRoute('#/trip/' + 'é'.repeat(128))).toEqual({ trip: 'é'.repeat(128) })
+    expect(parseRoute('#/trip/%2A')).toEqual({})
+    expect(parseRoute('#/trip/a%0Ab')).toEqual({})
+    expect(parseRoute('#/trip/%E0%A4%A')).toEqual({})
     expect(parseRoute('')).toEqual({})
+  })
+  it('opens any trip id the server accepts, from its own link', () => {
+    for (const id of ['okafor.lake-2027', 'family/trip', 'ana@home', 'famille-été', 'a.b@c/d-é', '../../etc', 'x?y#z']) {
+      expect(parseRoute(tripHash(id))).toEqual({ trip: id })
+      expect(parseRoute(tripHash(id, 'eyJ.a.b'))).toEqual({ trip: id, token: 'eyJ.a.b' })
+      expect(routeFromLink(`https://caravan.example/${tripHash(id)}`)).toEqual({ trip: id })
+    }
+    expect(isTripId('*')).toBe(false)
+    expect(isTripId('')).toBe(false)
+    expect(routeFromLink('okafor.lake-2027')).toEqual({ trip: 'okafor.lake-2027' })
+    expect(routeFromLink('this is not a link')).toEqual({})
   })
 })

@@ -233,6 +233,40 @@ test('a new trip is created, listed on the device, and joined by its link', asyn
   await screenshot(ana.page, '10-trips-phone')
 })
 
+test('a trip whose id holds ".", "@", "/" and "é" opens from its own link, live at both ends', async () => {
+  // Stock clients name rooms so; the server takes any UTF-8 name: a trip made under such a
+  // name through the REST API (the server's sample, copied) must open in the app.
+  const id = 'okafor.lake-2027@home/été'
+  const created = await fetch(`${server.url}/api/trips/sample`, { method: 'POST' })
+  assert.equal(created.status, 201)
+  const { id: sample } = await created.json()
+  const state = await fetch(`${server.url}/api/trips/${encodeURIComponent(sample)}/update`)
+  assert.equal(state.status, 200)
+  const posted = await fetch(`${server.url}/api/trips/${encodeURIComponent(id)}/update`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/octet-stream' },
+    body: Buffer.from(await state.arrayBuffer())
+  })
+  assert.ok(posted.ok, `the copy was refused: ${posted.status}`)
+
+  await ana.page.goto(`/#/trip/${encodeURIComponent(id)}`)
+  await ana.page.getByRole('heading', { name: 'Summer in Chamonix' }).waitFor({ timeout: 5 * SECOND })
+  await tab(ana.page, 'Families')
+  const link = await ana.page.getByLabel('Trip link to share').inputValue()
+  assert.ok(link.endsWith(`#/trip/${encodeURIComponent(id)}`), link)
+  await bea.page.goto(link)
+  await bea.page.getByRole('heading', { name: 'Summer in Chamonix' }).waitFor({ timeout: 5 * SECOND })
+
+  // An edit in the app lands in the trip of that exact name on the server.
+  await addActivity(ana.page, 'Swim at the lido', 1)
+  await bea.page.getByRole('listitem', { name: 'Swim at the lido' }).waitFor({ timeout: 2 * SECOND })
+  await saved(ana.page)
+  const view = await fetch(`${server.url}/api/trips/${encodeURIComponent(id)}`)
+  assert.equal(view.status, 200)
+  const trip = await view.json()
+  assert.ok(JSON.stringify(trip).includes('Swim at the lido'), 'the edit is not in the trip on the server')
+})
+
 test('the app is installable: a manifest with icons, served with the service worker', async () => {
   const href = await ana.page.locator('link[rel="manifest"]').getAttribute('href')
   assert.ok(href, 'the page links a manifest')

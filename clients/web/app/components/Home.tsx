@@ -9,6 +9,7 @@ import { IndexeddbPersistence } from 'y-indexeddb'
 import { localStoreName, type Me } from '../sync'
 import { addFamily, createTrip } from '../../src/trip'
 import { writeSampleTrip } from '../sample'
+import { routeFromLink, tripHash } from '../route'
 
 /** Creates a trip in this device's store, then opens it: the trip screen sends it to the
  * server when it connects, so a trip can be started offline too. */
@@ -23,7 +24,7 @@ async function startTrip (write: (doc: Y.Doc, memberId: string) => void, title: 
   // Closing the store waits for its pending writes.
   await local.destroy()
   doc.destroy()
-  location.hash = `#/trip/${id}`
+  location.hash = tripHash(id)
 }
 
 export function Home ({ me, onMe, joining }: { me?: Me, onMe: (me: Me) => void, joining?: string }) {
@@ -38,9 +39,9 @@ export function Home ({ me, onMe, joining }: { me?: Me, onMe: (me: Me) => void, 
   }
   const join = (e: FormEvent): void => {
     e.preventDefault()
-    const m = /#\/trip\/([A-Za-z0-9_-]{1,64})(\?.*)?$/.exec(link.trim()) ?? /^([A-Za-z0-9_-]{1,64})$/.exec(link.trim())
-    if (m === null) { setError('That is not a trip link.'); return }
-    location.hash = `#/trip/${m[1]}${m[2] ?? ''}`
+    const route = routeFromLink(link)
+    if (route.trip === undefined) { setError('That is not a trip link.'); return }
+    location.hash = tripHash(route.trip, route.token)
   }
   const [title, setTitle] = useState('')
   const [start, setStart] = useState('')
@@ -73,7 +74,7 @@ export function Home ({ me, onMe, joining }: { me?: Me, onMe: (me: Me) => void, 
               <h2>Your trips on this device</h2>
               {trips.length === 0 ? <p className="muted">None yet.</p> : null}
               <ul className="trip-list">
-                {trips.map((t) => <li key={t.id}><a href={`#/trip/${t.id}`}>{t.title}</a></li>)}
+                {trips.map((t) => <li key={t.id}><a href={tripHash(t.id)}>{t.title}</a></li>)}
               </ul>
               <button type="button" onClick={() => { startTrip((doc, memberId) => writeSampleTrip(doc, { name: me.name, memberId }, 'app'), 'Summer in the Alps').catch((err: Error) => setError(err.message)) }}>Open the sample trip</button>
             </section>

@@ -4,6 +4,7 @@ import { useState } from 'react'
 import { knownTrip, rememberTrip } from '../device'
 import type { Me } from '../sync'
 import { useTrip } from '../useTrip'
+import { tripHash } from '../route'
 import { conflicts } from '../view'
 import { StatusBar } from './StatusBar'
 import { Itinerary } from './Itinerary'
@@ -55,7 +56,7 @@ export function TripScreen ({ tripId, token, me }: { tripId: string, token?: str
               {tab === 'Polls' ? <Polls trip={trip} doc={session.doc} memberId={memberId} onPickMember={() => setTab('Families')} /> : null}
               {tab === 'Assistant' ? <Proposals trip={trip} doc={session.doc} decider={memberId ?? me.name} /> : null}
               {tab === 'Chat' ? <Chat trip={trip} doc={session.doc} me={me} memberId={memberId} /> : null}
-              {tab === 'Families' ? <Families trip={trip} doc={session.doc} memberId={memberId} onPickMember={setMemberId} tripLink={`${location.origin}/#/trip/${tripId}${token ? `?token=${token}` : ''}`} /> : null}
+              {tab === 'Families' ? <Families trip={trip} doc={session.doc} memberId={memberId} onPickMember={setMemberId} tripLink={`${location.origin}/${tripHash(tripId, token)}`} /> : null}
             </main>
           </>
           )}
