@@ -5,9 +5,9 @@
 //! hook runs before every load, compaction and flush (to make it slow, count it, or panic as
 //! yrs may), and appends and flushes can be made to fail as a full disk would.
 
+use parking_lot::Mutex;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Mutex;
 
 use crate::replay::fold;
 use crate::store::{Compaction, DocStore, StoredDoc, TripSummary};
@@ -82,8 +82,8 @@ impl MemoryStore {
         self.appends.load(Ordering::SeqCst)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<TripId, StoredTrip>> {
-        self.trips.lock().unwrap_or_else(|p| p.into_inner())
+    fn lock(&self) -> parking_lot::MutexGuard<'_, BTreeMap<TripId, StoredTrip>> {
+        self.trips.lock()
     }
 
     fn fail_if_asked(&self) -> Result<(), StoreError> {

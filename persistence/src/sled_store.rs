@@ -22,8 +22,8 @@
 //! the store opens, each must decrypt with the configured key of its id, so a wrong or missing
 //! key is a clear error at start instead of garbage (or a failure) at the first read.
 
+use parking_lot::Mutex;
 use std::path::Path;
-use std::sync::Mutex;
 
 use sled::{Batch, Db, IVec, Tree};
 
@@ -125,14 +125,12 @@ impl SledStore {
         Ok(rewritten)
     }
 
-    fn lock_trip(&self, trip: &TripId) -> std::sync::MutexGuard<'_, ()> {
+    fn lock_trip(&self, trip: &TripId) -> parking_lot::MutexGuard<'_, ()> {
         use std::hash::{Hash, Hasher};
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
         trip.hash(&mut hasher);
         let stripe = &self.trip_locks[hasher.finish() as usize % TRIP_LOCK_STRIPES];
-        stripe
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        stripe.lock()
     }
 
     /// Bytes the database occupies on disk.

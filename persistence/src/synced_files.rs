@@ -19,12 +19,12 @@
 //! A failed `fsync` is final (the kernel may have dropped the pages it could not write, and a
 //! second `fsync` would report success): the caller treats it as the store's failure.
 
+use parking_lot::Mutex;
 use std::collections::BTreeSet;
 use std::ffi::OsString;
 use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 
 /// sled's main file, its log and pages.
 const DB_FILE: &str = "db";
@@ -72,7 +72,7 @@ impl SyncedFiles {
     /// Makes what sled wrote so far durable (after `Db::flush`): new blobs and their
     /// directory, then `db`, then the store's directory if its entries changed.
     pub(crate) fn sync(&self) -> io::Result<()> {
-        let mut known = self.known.lock().unwrap_or_else(|p| p.into_inner());
+        let mut known = self.known.lock();
         let blobs_dir = self.dir.join(BLOBS_DIR);
         match names(&blobs_dir) {
             Ok(blobs) => {
@@ -126,20 +126,10 @@ mod tests {
         std::fs::create_dir(dir.path().join(BLOBS_DIR)).unwrap();
         std::fs::write(dir.path().join(BLOBS_DIR).join("17"), b"large value").unwrap();
         files.sync().unwrap();
-        assert!(files
-            .known
-            .lock()
-            .unwrap()
-            .blobs
-            .contains(&OsString::from("17")));
-        assert!(files
-            .known
-            .lock()
-            .unwrap()
-            .dir
-            .contains(&OsString::from(BLOBS_DIR)));
+        assert!(files.known.lock().blobs.contains(&OsString::from("17")));
+        assert!(files.known.lock().dir.contains(&OsString::from(BLOBS_DIR)));
         std::fs::remove_file(dir.path().join(BLOBS_DIR).join("17")).unwrap();
         files.sync().unwrap();
-        assert!(files.known.lock().unwrap().blobs.is_empty());
+        assert!(files.known.lock().blobs.is_empty());
     }
 }

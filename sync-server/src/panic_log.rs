@@ -1,8 +1,8 @@
 //! Panics into the log, rate-limited. Panics caught inside yrs (hostile updates) would each
 //! print a message and a backtrace hint to stderr: a client could flood the log.
 
+use parking_lot::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
 
 /// Panics reported per minute; the rest are counted and said at the next minute.
 const PER_MINUTE: u64 = 5;
@@ -14,7 +14,7 @@ pub fn install() {
     static SUPPRESSED: AtomicU64 = AtomicU64::new(0);
     std::panic::set_hook(Box::new(|info| {
         let minute = persistence::now_ms() / 60_000;
-        let mut window = WINDOW.lock().unwrap_or_else(|p| p.into_inner());
+        let mut window = WINDOW.lock();
         if window.0 != minute {
             let left_out = SUPPRESSED.swap(0, Ordering::Relaxed);
             if left_out > 0 {

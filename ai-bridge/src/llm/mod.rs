@@ -15,8 +15,9 @@ pub use settings::LlmSettings;
 pub use guards::{BreakerState, BudgetLimits};
 pub use provider::{ChatRequest, Completion, Message, ProviderConfig, ProviderError, ProviderKind};
 
+use parking_lot::Mutex;
 use std::hash::{Hash, Hasher};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Instant;
 
 use doc_model::Trip;
@@ -129,7 +130,7 @@ impl LanguageModel {
             .providers
             .iter()
             .zip(&self.breakers)
-            .map(|(p, b)| (p.name.clone(), lock(b).state(now)))
+            .map(|(p, b)| (p.name.clone(), b.lock().state(now)))
             .collect()
     }
 
@@ -162,7 +163,9 @@ impl LanguageModel {
         let chat = self.chat_request(request);
         let key = cache_key(&chat);
         let day = (now_secs() / 86_400) as u64;
-        if let Some(cached) = lock(&self.cache)
+        if let Some(cached) = self
+            .cache
+            .lock()
             .get(key, Instant::now())
             .map(str::to_owned)
         {
@@ -173,7 +176,7 @@ impl LanguageModel {
         }
         let prompt_chars: usize = chat.messages.iter().map(|m| m.content.len()).sum();
         let estimate = (prompt_chars / 4) as u64 + u64::from(chat.max_tokens);
-        if let Err(reason) = lock(&self.budgets).check(
+        if let Err(reason) = self.budgets.lock().check(
             &self.settings.budgets,
             &request.user,
             &request.trip_id,
@@ -184,9 +187,11 @@ impl LanguageModel {
             self.metrics.fallbacks.with_label_values(&["budget"]).inc();
             return LlmOutcome::OverBudget(reason);
         }
-        lock(&self.budgets).count_generation(&request.user, Instant::now());
+        self.budgets
+            .lock()
+            .count_generation(&request.user, Instant::now());
         for (index, provider) in self.settings.providers.iter().enumerate() {
-            if !lock(&self.breakers[index]).allow(Instant::now()) {
+            if !self.breakers[index].lock().allow(Instant::now()) {
                 self.note_breaker(index);
                 continue;
             }
@@ -200,12 +205,12 @@ impl LanguageModel {
                             .requests
                             .with_label_values(&[provider.name.as_str(), "error"])
                             .inc();
-                        lock(&self.breakers[index]).failure(Instant::now());
+                        self.breakers[index].lock().failure(Instant::now());
                         self.note_breaker(index);
                         break;
                     }
                     Ok(completion) => {
-                        lock(&self.breakers[index]).success();
+                        self.breakers[index].lock().success();
                         self.note_breaker(index);
                         self.charge(provider, request, &completion, day);
                         match parse_and_check(&completion.content, &request.trip) {
@@ -214,7 +219,9 @@ impl LanguageModel {
                                     .requests
                                     .with_label_values(&[provider.name.as_str(), "ok"])
                                     .inc();
-                                lock(&self.cache).put(key, completion.content, Instant::now());
+                                self.cache
+                                    .lock()
+                                    .put(key, completion.content, Instant::now());
                                 return LlmOutcome::Answer(answer);
                             }
                             Err(problem) => {
@@ -257,7 +264,9 @@ impl LanguageModel {
         day: u64,
     ) {
         let tokens = completion.prompt_tokens + completion.completion_tokens;
-        lock(&self.budgets).charge(&request.user, &request.trip_id, tokens, day);
+        self.budgets
+            .lock()
+            .charge(&request.user, &request.trip_id, tokens, day);
         let name = provider.name.as_str();
         self.metrics
             .tokens
@@ -274,16 +283,12 @@ impl LanguageModel {
     }
 
     fn note_breaker(&self, index: usize) {
-        let state = lock(&self.breakers[index]).state(Instant::now());
+        let state = self.breakers[index].lock().state(Instant::now());
         self.metrics
             .breaker_state
             .with_label_values(&[self.settings.providers[index].name.as_str()])
             .set(state.gauge());
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 fn now_secs() -> i64 {

@@ -1,4 +1,4 @@
-// The sample trip: two families, a week in the Alps, a few plans and ideas, an open poll.
+// The sample trip: two families, five days in the Alps, a few plans and ideas, an open poll.
 // A new user sees every screen with something in it.
 
 import type * as Y from 'yjs'

@@ -7,7 +7,7 @@
 //! sends. When yrs fails on an update, or the store takes no write (or, later, the log writer
 //! could not append it), the document in memory is rebuilt from the store, which never saw it.
 
-use std::sync::MutexGuard;
+use parking_lot::MutexGuard;
 
 use super::load::{load_doc, LoadError};
 use super::origin::Origin;

@@ -9,7 +9,9 @@
 
 use std::collections::HashSet;
 use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+
+use parking_lot::Mutex;
 use std::time::Instant;
 
 use persistence::{Compaction, DocStore, TripId};
@@ -52,7 +54,6 @@ impl Compactor {
                 for job in jobs {
                     taken
                         .lock()
-                        .unwrap_or_else(|p| p.into_inner())
                         .remove(&job.trip);
                     // A panic inside yrs (a stored update it cannot handle) costs that one
                     // compaction, not the thread: the log stays as it was.
@@ -87,12 +88,7 @@ impl Compactor {
     /// Queues a compaction of `trip` (unless one is already waiting); `on_done` is told how
     /// it went.
     pub fn queue(&self, trip: TripId, on_done: Option<OnCompacted>) {
-        if !self
-            .queued
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(trip.clone())
-        {
+        if !self.queued.lock().insert(trip.clone()) {
             return;
         }
         // Fails only when the thread could not start, which was logged.
@@ -164,7 +160,7 @@ mod tests {
             watching.most_at_once.fetch_max(now, Ordering::SeqCst);
             std::thread::sleep(Duration::from_millis(20));
             watching.running.fetch_sub(1, Ordering::SeqCst);
-            watching.done.lock().unwrap().push(trip.clone());
+            watching.done.lock().push(trip.clone());
         });
         (Arc::new(store), seen)
     }
@@ -207,9 +203,9 @@ mod tests {
         for _ in 0..5 {
             compactor.queue(trips[9].clone(), None);
         }
-        wait_until(|| seen.done.lock().unwrap().len() >= trips.len());
+        wait_until(|| seen.done.lock().len() >= trips.len());
         std::thread::sleep(Duration::from_millis(100));
-        let done = seen.done.lock().unwrap().clone();
+        let done = seen.done.lock().clone();
         assert_eq!(
             seen.most_at_once.load(Ordering::SeqCst),
             1,
@@ -241,8 +237,8 @@ mod tests {
         );
         compactor.queue(bad.clone(), None);
         compactor.queue(good.clone(), None);
-        wait_until(|| !seen.done.lock().unwrap().is_empty());
-        assert_eq!(*seen.done.lock().unwrap(), vec![good.clone()]);
+        wait_until(|| !seen.done.lock().is_empty());
+        assert_eq!(*seen.done.lock(), vec![good.clone()]);
         // The bad trip's log is as it was; the good one is compacted.
         assert_eq!(store.load(&bad).unwrap().unwrap().updates.len(), 1);
         assert!(store.load(&good).unwrap().unwrap().updates.is_empty());

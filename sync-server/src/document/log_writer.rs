@@ -15,8 +15,9 @@
 //! its room's document as ahead of the store, so the room reloads from the store before it is
 //! next used (see `Room::lock`): memory again holds only what was stored.
 
+use parking_lot::{Mutex, MutexGuard};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 
 use caravan_wire::close;
 use persistence::{DocStore, StoreError, TripId, UpdateMeta};
@@ -108,7 +109,7 @@ impl LogWriter {
     }
 
     fn lock_queue(&self) -> MutexGuard<'_, Queue> {
-        self.queue.lock().unwrap_or_else(|p| p.into_inner())
+        self.queue.lock()
     }
 
     /// Queues `append`; returns its ticket (a running count, in queue order).
@@ -135,7 +136,7 @@ impl LogWriter {
     /// store may be (a blocking task, the compaction thread), or where nothing is queued.
     /// An `Err` says the store failed: the updates not stored have been told (see the module).
     pub fn write_queued(&self) -> Result<(), StoreError> {
-        let _writing = self.writing.lock().unwrap_or_else(|p| p.into_inner());
+        let _writing = self.writing.lock();
         let batch = std::mem::take(&mut self.lock_queue().entries);
         let Some(&(newest, _)) = batch.last() else {
             return self.failed();

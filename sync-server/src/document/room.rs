@@ -3,9 +3,10 @@
 //! What happens to a room is in the files named for each moment (`join`, `change`, `store`,
 //! `relay`, `unload`, ...); this file holds the room itself and what can be read from it.
 
+use parking_lot::{Mutex, MutexGuard};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, Weak};
 use std::time::Instant;
 
 use persistence::TripId;
@@ -95,9 +96,9 @@ impl Room {
     /// The room's state, locked; reloaded from the store first if an update in memory could
     /// not be stored (see `log_writer`).
     pub(super) fn lock(&self) -> MutexGuard<'_, RoomState> {
-        // A panic while holding the lock is caught inside yrs calls; a poisoned lock only means
-        // a bug elsewhere, and the state is still the best we have.
-        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        // parking_lot's mutex does not poison: a panic while holding the lock is caught inside
+        // yrs calls, and the state after it is still the best we have.
+        let mut state = self.state.lock();
         if self.ahead_of_store.load(Ordering::Acquire) && !state.closed {
             self.reload(&mut state);
         }

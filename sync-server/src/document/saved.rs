@@ -8,8 +8,8 @@
 //! is durable), and a sweep every [`SWEEP_INTERVAL`] hangs up the connections whose oldest
 //! question waited past `--saved-timeout-secs`.
 
+use parking_lot::{Mutex, MutexGuard};
 use std::collections::{HashMap, VecDeque};
-use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -48,7 +48,7 @@ struct Waiting {
 
 impl SavedAnswers {
     fn lock(&self) -> MutexGuard<'_, HashMap<ConnId, Waiting>> {
-        self.waiting.lock().unwrap_or_else(|p| p.into_inner())
+        self.waiting.lock()
     }
 
     /// Question `n` of connection `conn` (as `peer`), answered once `ticket` is durable.

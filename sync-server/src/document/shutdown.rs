@@ -4,7 +4,8 @@
 //! The server's own shutdown (`server::Running::stop`) orders this among its other steps and
 //! flushes the store once, last.
 
-use std::sync::{Arc, Mutex};
+use parking_lot::Mutex;
+use std::sync::Arc;
 use std::time::Instant;
 
 use caravan_wire::close;
@@ -53,13 +54,13 @@ impl Rooms {
                     &services.metrics,
                     &services.health,
                 );
-                *progress.lock().unwrap_or_else(|p| p.into_inner()) += 1;
+                *progress.lock() += 1;
             }
         });
         // A compaction still running at the deadline is not waited for: its trip's log is
         // durable as it is, and the process is about to exit.
         let _ = tokio::time::timeout_at(deadline, compacting).await;
-        let compacted = *done.lock().unwrap_or_else(|p| p.into_inner());
+        let compacted = *done.lock();
         ShutdownReport {
             compacted,
             skipped: trips[compacted..].to_vec(),

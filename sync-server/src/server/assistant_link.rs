@@ -9,7 +9,8 @@
 //! go through the room's one path for a connection's frames (`Room::receive`, origin
 //! `Origin::Assistant`): checked, stored, then relayed, as anyone's.
 
-use std::sync::{Arc, Mutex, MutexGuard};
+use parking_lot::Mutex;
+use std::sync::Arc;
 use std::time::Duration;
 
 use ai_bridge::{Linker, TripLink, WATCHED_ROOTS};
@@ -93,11 +94,6 @@ struct Inner {
     refused: Mutex<Option<String>>,
 }
 
-/// A std mutex's guard, whatever a panic elsewhere left in it.
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|p| p.into_inner())
-}
-
 impl DirectLink {
     async fn open(app: AppState, trip: &str, presence: &str) -> DirectLink {
         let conn = app.rooms.next_conn_id();
@@ -122,7 +118,7 @@ impl DirectLink {
             app,
         });
         if inner.trip.is_none() {
-            *lock(&inner.refused) = Some(format!("{trip:?} is not a trip id"));
+            *inner.refused.lock() = Some(format!("{trip:?} is not a trip id"));
         }
         let outgoing = Arc::downgrade(&inner);
         let from_room: yrs::Origin = FROM_ROOM.into();
@@ -162,7 +158,7 @@ impl Inner {
     /// into it, which would bring a deleted trip back. People opening the trip again open a
     /// new link.
     async fn room(&self) -> Option<Arc<Room>> {
-        let current = lock(&self.room).clone();
+        let current = self.room.lock().clone();
         if let Some(room) = current {
             if room.is_open() {
                 return Some(room);
@@ -183,7 +179,7 @@ impl Inner {
             .await;
         match attached {
             Ok((room, ())) => {
-                *lock(&self.room) = Some(room.clone());
+                *self.room.lock() = Some(room.clone());
                 self.show_presence(&room);
                 Some(room)
             }
@@ -196,7 +192,7 @@ impl Inner {
 
     /// Ends the link with `why` (the runner stops at its next look).
     fn end(&self, why: &str) {
-        let mut refused = lock(&self.refused);
+        let mut refused = self.refused.lock();
         if refused.is_none() {
             tracing::info!(trip = ?self.trip, why, "the assistant's link to the trip ended");
             *refused = Some(why.to_owned());
@@ -226,10 +222,10 @@ impl Inner {
     /// Sends an update the assistant wrote to the room; once the room closed, nothing is
     /// sent (the link is ending: see [`Inner::room`]).
     fn send(&self, update: Vec<u8>) {
-        let room = lock(&self.room).clone();
+        let room = self.room.lock().clone();
         let Some(room) = room else { return };
         let frame = messages::sync_update(&update);
-        let outcome = room.receive(&self.origin, &mut lock(&self.session), &frame);
+        let outcome = room.receive(&self.origin, &mut self.session.lock(), &frame);
         match outcome {
             Ok(_) => {}
             Err(ChangeError::Closed) => self.end("the trip's room closed"),
@@ -241,23 +237,23 @@ impl Inner {
 
     /// Shows the assistant's presence in `room`.
     fn show_presence(&self, room: &Room) {
-        let Ok(update) = lock(&self.awareness).update() else {
+        let Ok(update) = self.awareness.lock().update() else {
             return;
         };
         let frame = messages::awareness(&update);
-        if let Err(e) = room.receive(&self.origin, &mut lock(&self.session), &frame) {
+        if let Err(e) = room.receive(&self.origin, &mut self.session.lock(), &frame) {
             tracing::debug!(trip = %room.trip, error = %e, "the assistant's presence was not shown");
         }
     }
 
     /// Renews the assistant's presence (a new clock, the same state) before the room forgets it.
     fn renew_presence(&self) {
-        let room = lock(&self.room).clone();
+        let room = self.room.lock().clone();
         let Some(room) = room.filter(|room| room.is_open()) else {
             return;
         };
         {
-            let mut awareness = lock(&self.awareness);
+            let mut awareness = self.awareness.lock();
             if let Some(state) = awareness.local_state_raw() {
                 let state = state.to_string();
                 awareness.set_local_state_raw(state);
@@ -283,17 +279,17 @@ impl TripLink for DirectLink {
     }
 
     fn refused(&self) -> Option<String> {
-        lock(&self.inner.refused).clone()
+        self.inner.refused.lock().clone()
     }
 
     async fn close(self) {
         self.renewal.abort();
         let _ = self.inner.copy.unobserve_update_v1(OUTGOING);
-        let room = lock(&self.inner.room).take();
+        let room = self.inner.room.lock().take();
         if let Some(room) = room {
             let conn = self.inner.origin.connection().expect("a connection id");
             room.unwatch(conn);
-            room.leave(&self.inner.origin, &mut lock(&self.inner.session));
+            room.leave(&self.inner.origin, &mut self.inner.session.lock());
         }
     }
 }

@@ -2,7 +2,9 @@
 //! its calls, with no state of their own.
 
 use std::ffi::OsStr;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
+
+use parking_lot::{Mutex, MutexGuard};
 use std::time::{Duration, SystemTime};
 
 use fuser::{
@@ -30,9 +32,7 @@ pub struct Fuse {
 
 impl Fuse {
     fn tree(&self) -> MutexGuard<'_, Tree> {
-        self.tree
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.tree.lock()
     }
 }
 

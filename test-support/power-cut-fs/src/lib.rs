@@ -17,7 +17,9 @@ mod fuse;
 pub mod tree;
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+
+use parking_lot::Mutex;
 
 use fuser::{BackgroundSession, Config, MountOption};
 
@@ -75,20 +77,14 @@ impl PowerCut {
         if let Some(session) = self.session.take() {
             session.umount_and_join()?;
         }
-        self.tree
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .cut(names);
+        self.tree.lock().cut(names);
         self.session = Some(self.spawn()?);
         Ok(())
     }
 
     /// What the file system was asked so far (syncs, cuts, bytes dropped).
     pub fn counts(&self) -> Counts {
-        self.tree
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .counts
+        self.tree.lock().counts
     }
 }
 
