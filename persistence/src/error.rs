@@ -21,6 +21,16 @@ pub enum StoreError {
     /// The store's format is not one this Caravan reads (checked when it opens).
     #[error("{0}")]
     Format(String),
+    /// A compaction was not made: the disk has not room for what it would write. Nothing was
+    /// changed; the trip's log is kept as it was.
+    #[error(
+        "not enough free disk space to compact trip {trip} ({needed} bytes needed, {free} free); its log is kept"
+    )]
+    NoRoomToCompact {
+        trip: String,
+        needed: u64,
+        free: u64,
+    },
 }
 
 impl StoreError {

@@ -9,11 +9,13 @@
 //! policy for an update that cannot be read. Nothing here knows about sockets or async.
 
 pub mod backup;
+mod chunked;
 mod crypto;
 mod error;
 #[cfg(any(test, feature = "test-support"))]
 mod faulty_store;
 pub mod format;
+mod legacy_blobs;
 #[cfg(any(test, feature = "test-support"))]
 mod memory_store;
 mod record;

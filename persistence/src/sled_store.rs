@@ -1,12 +1,16 @@
 //! [`DocStore`] on sled.
 //!
-//! One sled tree, `docs`, holds every trip. Keys start with the trip id and a NUL byte (which
+//! One sled tree, `trips`, holds every trip. Keys start with the trip id and a NUL byte (which
 //! no trip id contains), so one prefix scan reads a whole trip:
 //!
 //! | key                          | value                                   |
 //! | ---------------------------- | --------------------------------------- |
 //! | `{trip}\0L{id: u64 BE}`      | [`UpdateRecord`]: one logged update     |
 //! | `{trip}\0S`                  | [`SnapshotRecord`]: the compacted state |
+//! | `{trip}\0C...`               | chunks of a record over 4 KiB           |
+//!
+//! A record longer than 4 KiB is kept in chunks (see [`crate::chunked`]): a large value would
+//! make sled write a blob file, which a power cut can take away from under a durable log.
 //!
 //! Log ids come from sled's monotonic id generator, so the log is in arrival order, also
 //! across restarts. A compaction builds the document from the snapshot and the log, encodes
@@ -23,11 +27,14 @@
 //! key is a clear error at start instead of garbage (or a failure) at the first read.
 
 use parking_lot::Mutex;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use sled::{Batch, Db, IVec, Tree};
 
+use crate::chunked;
 use crate::crypto::Keyring;
+use crate::format::TRIPS_TREE;
+use crate::legacy_blobs;
 use crate::record::{decode, encode, UpdateRecordRef};
 use crate::replay::fold;
 use crate::store::{Compaction, DocStore, StoredDoc, TripSummary};
@@ -36,6 +43,15 @@ use crate::{now_ms, SnapshotRecord, StoreError, TripId, UpdateMeta, UpdateRecord
 
 const LOG_TAG: u8 = b'L';
 const SNAPSHOT_TAG: u8 = b'S';
+
+/// Bytes a compaction may write to disk per byte of the new snapshot before sled reclaims the
+/// segments it replaced: each chunk inserted and each log chunk removed is a delta, and the
+/// leaves around them are rewritten as they split, merge and consolidate (a trip of 4 MiB,
+/// measured, wrote 3.5 times its size; sled's file did not shrink).
+const COMPACTION_DISK_BYTES_PER_BYTE: u64 = 4;
+
+/// Free space a compaction leaves, at least, for sled's own log and the appends meanwhile.
+const COMPACTION_SPARE_BYTES: u64 = 1024 * 1024;
 
 /// The sled-backed document store. Cheap to share behind an `Arc`.
 pub struct SledStore {
@@ -50,6 +66,16 @@ pub struct SledStore {
     keys: Option<Keyring>,
     /// sled's files, synced by [`DocStore::flush`] (sled's own flush does not `fsync`).
     files: SyncedFiles,
+    /// The store's directory, whose free space a compaction checks first.
+    dir: PathBuf,
+}
+
+/// One entry of a trip's log as read: its key, what the key holds (the record, or its chunks'
+/// manifest), and the record.
+struct LogEntry {
+    key: IVec,
+    stored: IVec,
+    record: UpdateRecord,
 }
 
 const KEY_CHECK_PREFIX: &[u8] = b"keycheck:";
@@ -70,21 +96,24 @@ impl SledStore {
         path: impl AsRef<Path>,
         keys: Option<Keyring>,
     ) -> Result<SledStore, StoreError> {
+        let blobs_put_back = legacy_blobs::put_back(path.as_ref())?;
         let db = open_db(path.as_ref())?;
-        let docs = db.open_tree("docs")?;
         let meta = db.open_tree("meta")?;
         check_keys(&meta, keys.as_ref())?;
-        crate::format::check_and_migrate(&docs, &meta)?;
+        let check = crate::format::check_and_migrate(&db, &meta, path.as_ref())?;
+        let docs = db.open_tree(TRIPS_TREE)?;
         db.flush()?;
         // Everything sled wrote while opening (a new store's files, the format record, a
         // migration, the key check) is durable before the store is used.
         let files = SyncedFiles::open(path.as_ref())?;
+        legacy_blobs::discard(path.as_ref(), &blobs_put_back, check)?;
         Ok(SledStore {
             db,
             docs,
             trip_locks: (0..TRIP_LOCK_STRIPES).map(|_| Mutex::new(())).collect(),
             keys,
             files,
+            dir: path.as_ref().to_path_buf(),
         })
     }
 
@@ -95,9 +124,13 @@ impl SledStore {
         let mut rewritten = 0;
         let mut batch = Batch::default();
         for entry in self.docs.iter() {
-            let (key, value) = entry?;
+            let (key, stored) = entry?;
+            if chunked::is_chunk_key(&key) {
+                continue;
+            }
             let end = key.iter().position(|&b| b == 0).unwrap_or(key.len());
             let trip = String::from_utf8_lossy(&key[..end]).into_owned();
+            let value = chunked::read(&self.docs, &trip, &key, stored.clone())?;
             let is_snapshot = key.get(end + 1) == Some(&SNAPSHOT_TAG);
             let fresh = if is_snapshot {
                 let record: SnapshotRecord = decode(&trip, &value, self.keys.as_ref(), &key)?;
@@ -106,7 +139,7 @@ impl SledStore {
                 let record: UpdateRecord = decode(&trip, &value, self.keys.as_ref(), &key)?;
                 encode(&record, self.keys.as_ref(), &key)
             };
-            batch.insert(key, fresh);
+            chunked::put(&mut batch, &key, &fresh, Some(&stored));
             rewritten += 1;
             if rewritten % 1024 == 0 {
                 self.docs.apply_batch(std::mem::take(&mut batch))?;
@@ -138,6 +171,22 @@ impl SledStore {
         Ok(self.db.size_on_disk()?)
     }
 
+    /// Fails with [`StoreError::NoRoomToCompact`] when the disk has not room for a compaction
+    /// writing a snapshot of `snapshot_len` bytes: a compaction that filled the disk would fail
+    /// the store for good, while one not made keeps the log as it was (the trip loses nothing,
+    /// and its next compaction tries again). Free space that cannot be measured does not stop it.
+    fn check_room_to_compact(&self, trip: &TripId, snapshot_len: usize) -> Result<(), StoreError> {
+        let needed = snapshot_len as u64 * COMPACTION_DISK_BYTES_PER_BYTE + COMPACTION_SPARE_BYTES;
+        match fs2::available_space(&self.dir) {
+            Ok(free) if free < needed => Err(StoreError::NoRoomToCompact {
+                trip: trip.to_string(),
+                needed,
+                free,
+            }),
+            _ => Ok(()),
+        }
+    }
+
     fn prefix(trip: &TripId) -> Vec<u8> {
         let mut key = Vec::with_capacity(trip.as_str().len() + 10);
         key.extend_from_slice(trip.as_str().as_bytes());
@@ -158,24 +207,32 @@ impl SledStore {
     }
 
     fn read_snapshot(&self, trip: &TripId) -> Result<Option<SnapshotRecord>, StoreError> {
-        match self.docs.get(Self::snapshot_key(trip))? {
-            Some(bytes) => Ok(Some(decode(
-                trip.as_str(),
-                &bytes,
-                self.keys.as_ref(),
-                &Self::snapshot_key(trip),
-            )?)),
-            None => Ok(None),
-        }
+        Ok(self.stored_snapshot(trip)?.map(|(_, snapshot)| snapshot))
     }
 
-    fn read_log(&self, trip: &TripId) -> Result<Vec<(IVec, UpdateRecord)>, StoreError> {
+    /// The trip's snapshot, and the value its key holds (the record, or its chunks' manifest).
+    fn stored_snapshot(&self, trip: &TripId) -> Result<Option<(IVec, SnapshotRecord)>, StoreError> {
+        let key = Self::snapshot_key(trip);
+        let Some(stored) = self.docs.get(&key)? else {
+            return Ok(None);
+        };
+        let value = chunked::read(&self.docs, trip.as_str(), &key, stored.clone())?;
+        let snapshot = decode(trip.as_str(), &value, self.keys.as_ref(), &key)?;
+        Ok(Some((stored, snapshot)))
+    }
+
+    fn read_log(&self, trip: &TripId) -> Result<Vec<LogEntry>, StoreError> {
         self.docs
             .scan_prefix(Self::log_prefix(trip))
             .map(|entry| {
-                let (key, value) = entry?;
+                let (key, stored) = entry?;
+                let value = chunked::read(&self.docs, trip.as_str(), &key, stored.clone())?;
                 let record = decode(trip.as_str(), &value, self.keys.as_ref(), &key)?;
-                Ok((key, record))
+                Ok(LogEntry {
+                    key,
+                    stored,
+                    record,
+                })
             })
             .collect()
     }
@@ -191,10 +248,10 @@ impl SledStore {
             summary.bytes += snapshot.state.len() as u64;
             summary.updated_at_ms = snapshot.updated_at_ms;
         }
-        for (_, record) in self.read_log(&summary.id)? {
-            summary.bytes += record.update.len() as u64;
+        for entry in self.read_log(&summary.id)? {
+            summary.bytes += entry.record.update.len() as u64;
             summary.log_len += 1;
-            summary.updated_at_ms = summary.updated_at_ms.max(record.meta.at_ms);
+            summary.updated_at_ms = summary.updated_at_ms.max(entry.record.meta.at_ms);
         }
         Ok(summary)
     }
@@ -287,7 +344,7 @@ impl DocStore for SledStore {
         let updates: Vec<Vec<u8>> = self
             .read_log(trip)?
             .into_iter()
-            .map(|(_, record)| record.update)
+            .map(|entry| entry.record.update)
             .collect();
         if snapshot.is_none() && updates.is_empty() {
             return Ok(None);
@@ -299,8 +356,7 @@ impl DocStore for SledStore {
         let mut key = Self::log_prefix(trip);
         key.extend_from_slice(&self.db.generate_id()?.to_be_bytes());
         let value = encode(&UpdateRecordRef { update, meta }, self.keys.as_ref(), &key);
-        self.docs.insert(key, value)?;
-        Ok(())
+        chunked::insert_new(&self.docs, &key, &value)
     }
 
     fn compact(&self, trip: &TripId) -> Result<Compaction, StoreError> {
@@ -309,18 +365,19 @@ impl DocStore for SledStore {
         if log.is_empty() {
             return Ok(Compaction::default());
         }
-        let previous = self.read_snapshot(trip)?;
-        let bytes_before = previous.as_ref().map_or(0, |s| s.state.len())
-            + log.iter().map(|(_, r)| r.update.len()).sum::<usize>();
+        let stored_previous = self.stored_snapshot(trip)?;
+        let previous = stored_previous.as_ref().map(|(_, snapshot)| snapshot);
+        let bytes_before = previous.map_or(0, |s| s.state.len())
+            + log.iter().map(|e| e.record.update.len()).sum::<usize>();
         let folded = fold(
             trip,
-            previous.as_ref().map(|s| s.state.as_slice()),
-            log.iter().map(|(_, r)| r.update.as_slice()),
+            previous.map(|s| s.state.as_slice()),
+            log.iter().map(|e| e.record.update.as_slice()),
         )?;
         let updated_at_ms = log
             .iter()
-            .map(|(_, r)| r.meta.at_ms)
-            .chain(previous.as_ref().map(|s| s.updated_at_ms))
+            .map(|e| e.record.meta.at_ms)
+            .chain(previous.map(|s| s.updated_at_ms))
             .max()
             .unwrap_or(0);
         let folded_count = log.len() - folded.kept.len();
@@ -329,21 +386,27 @@ impl DocStore for SledStore {
             state_vector: folded.state_vector,
             updated_at_ms,
             compacted_at_ms: now_ms(),
-            folded_updates: previous.as_ref().map_or(0, |s| s.folded_updates) + folded_count as u64,
+            folded_updates: previous.map_or(0, |s| s.folded_updates) + folded_count as u64,
         };
         let bytes_after = snapshot.state.len()
             + folded
                 .kept
                 .iter()
-                .map(|&i| log[i].1.update.len())
+                .map(|&i| log[i].record.update.len())
                 .sum::<usize>();
         let mut batch = Batch::default();
         let snapshot_key = Self::snapshot_key(trip);
         let value = encode(&snapshot, self.keys.as_ref(), &snapshot_key);
-        batch.insert(snapshot_key, value);
-        for (index, (key, _)) in log.iter().enumerate() {
+        self.check_room_to_compact(trip, value.len())?;
+        chunked::put(
+            &mut batch,
+            &snapshot_key,
+            &value,
+            stored_previous.as_ref().map(|(stored, _)| stored.as_ref()),
+        );
+        for (index, entry) in log.iter().enumerate() {
             if !folded.kept.contains(&index) {
-                batch.remove(key.clone());
+                chunked::remove(&mut batch, &entry.key, &entry.stored);
             }
         }
         self.docs.apply_batch(batch)?;

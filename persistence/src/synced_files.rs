@@ -16,6 +16,10 @@
 //! serve. [`SyncedFiles::open`] syncs everything once, right after sled opened (or created)
 //! the store, and the directory holding it.
 //!
+//! Since format 2 no record is long enough for sled to write a blob (see `chunked`: a blob
+//! sled removes can vanish from under a durable log, whatever is synced); the blob syncs stay
+//! for the blob files a format-1 store still has.
+//!
 //! A failed `fsync` is final (the kernel may have dropped the pages it could not write, and a
 //! second `fsync` would report success): the caller treats it as the store's failure.
 

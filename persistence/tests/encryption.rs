@@ -211,7 +211,7 @@ fn a_record_moved_to_another_trip_does_not_decrypt() {
     // Copy trip a's record under trip b's key with sled directly.
     {
         let db = open_sled(dir.path());
-        let docs = db.open_tree("docs").unwrap();
+        let docs = db.open_tree("trips").unwrap();
         let (key, value) = docs.iter().next().unwrap().unwrap();
         let mut moved = b"b".to_vec();
         moved.extend_from_slice(&key[1..]);

@@ -119,10 +119,13 @@ async fn every_earlier_release_s_store_opens_and_reads_as_it_did() {
                     "{trip} not listed: {listed}"
                 );
             }
-            // The release that wrote it recorded no format version: this one records format 1.
+            // The release that wrote it recorded no format version: this one takes it as
+            // format 1 and migrates it.
             if expected["format_recorded"] == json!(false) {
                 assert!(
-                    server.log().contains("recorded format 1"),
+                    server
+                        .log()
+                        .contains("before format versions were recorded (format 1)"),
                     "{}",
                     server.log()
                 );

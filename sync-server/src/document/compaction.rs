@@ -14,7 +14,7 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 use std::time::Instant;
 
-use persistence::{Compaction, DocStore, TripId};
+use persistence::{Compaction, DocStore, StoreError, TripId};
 
 use super::log_writer::LogWriter;
 use super::store_health::StoreHealth;
@@ -123,6 +123,11 @@ pub fn compact(
             Some(report)
         }
         Ok(_) => None,
+        Err(e @ StoreError::NoRoomToCompact { .. }) => {
+            metrics.error("compaction_no_room");
+            tracing::warn!(trip = %trip, error = %e, "compaction put off");
+            None
+        }
         Err(e) => {
             metrics.error("compaction");
             tracing::error!(trip = %trip, error = %e, "compaction failed; the log is kept as it was");
