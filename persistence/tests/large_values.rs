@@ -5,20 +5,12 @@
 
 use std::path::Path;
 
-use persistence::{DocStore, SledStore, SnapshotRecord, StoredDoc, TripId, UpdateMeta};
-use yrs::updates::decoder::Decode;
-use yrs::{Doc, GetString, ReadTxn, Text, Transact, Update};
+use persistence::{DocStore, SledStore, SnapshotRecord, StoredDoc};
+use yrs::{Doc, GetString, ReadTxn, Text, Transact};
 
-fn trip(id: &str) -> TripId {
-    TripId::parse(id).unwrap()
-}
+mod common;
 
-fn meta(n: u64) -> UpdateMeta {
-    UpdateMeta {
-        at_ms: 1_000 + n,
-        origin: Some(format!("conn:{n}")),
-    }
-}
+use common::{meta, rebuild, trip};
 
 /// A marker and `bytes` of filler: each update's text.
 fn text(n: usize, bytes: usize) -> String {
@@ -41,20 +33,10 @@ fn add(doc: &Doc, text: &str) -> Vec<u8> {
     doc.transact().encode_state_as_update_v1(&before)
 }
 
+/// The text of a stored trip's notes.
 fn notes_of(stored: &StoredDoc) -> String {
-    let doc = Doc::new();
+    let doc = rebuild(stored);
     let notes = doc.get_or_insert_text("notes");
-    {
-        let mut txn = doc.transact_mut();
-        if let Some(snapshot) = &stored.snapshot {
-            txn.apply_update(Update::decode_v1(snapshot).unwrap())
-                .unwrap();
-        }
-        for update in &stored.updates {
-            txn.apply_update(Update::decode_v1(update).unwrap())
-                .unwrap();
-        }
-    }
     let txn = doc.transact();
     notes.get_string(&txn)
 }

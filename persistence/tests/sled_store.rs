@@ -1,20 +1,13 @@
 //! The sled store on a real database on disk: log, compaction, reload, delete, listing.
 
-use persistence::{DocStore, SledStore, StoredDoc, TripId, UpdateMeta};
+use persistence::{DocStore, SledStore, TripId};
 use yrs::types::ToJson;
 use yrs::updates::decoder::Decode;
 use yrs::{Array, Doc, GetString, Map, ReadTxn, Text, Transact, Update};
 
-fn trip(id: &str) -> TripId {
-    TripId::parse(id).unwrap()
-}
+mod common;
 
-fn meta(n: u64) -> UpdateMeta {
-    UpdateMeta {
-        at_ms: 1_000 + n,
-        origin: Some(format!("conn:{n}")),
-    }
-}
+use common::{meta, rebuild, trip};
 
 /// Makes `n` edits on a document, each logged as its own update, and returns the document.
 fn edit_and_log(store: &SledStore, id: &TripId, n: usize, doc: &Doc) {
@@ -36,21 +29,6 @@ fn edit_and_log(store: &SledStore, id: &TripId, n: usize, doc: &Doc) {
         let update = doc.transact().encode_state_as_update_v1(&before);
         store.append(id, &update, &meta(i as u64)).unwrap();
     }
-}
-
-fn rebuild(stored: &StoredDoc) -> Doc {
-    let doc = Doc::new();
-    {
-        let mut txn = doc.transact_mut();
-        if let Some(snapshot) = &stored.snapshot {
-            txn.apply_update(Update::decode_v1(snapshot).unwrap())
-                .unwrap();
-        }
-        for u in &stored.updates {
-            txn.apply_update(Update::decode_v1(u).unwrap()).unwrap();
-        }
-    }
-    doc
 }
 
 fn same_content(a: &Doc, b: &Doc) {
