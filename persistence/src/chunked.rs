@@ -20,6 +20,11 @@
 //! 4 KiB a node stays under 80 KiB, below the 128 KiB at which sled would write a blob;
 //! `tests/large_values.rs` checks that no blob file appears. A sealed record is chunked after
 //! sealing: its authenticated data is still its own key.
+//!
+//! A new value's chunks overwrite the old one's under the same keys, and [`read`] takes the
+//! manifest and each chunk with a `get` of its own: a reader racing a writer of the same key
+//! could stitch two values together. The store holds a trip's lock around every read and
+//! write of its snapshot (the only record rewritten in place; log records are written once).
 
 use sled::{Batch, IVec, Tree};
 

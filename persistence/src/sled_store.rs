@@ -237,7 +237,10 @@ impl SledStore {
             .collect()
     }
 
+    /// What [`DocStore::list`] says of one trip. It holds the trip's lock, as every reader of a
+    /// snapshot must: a compaction overwrites the snapshot's chunks in place.
     fn summarize(&self, trip: TripId) -> Result<TripSummary, StoreError> {
+        let _trip = self.lock_trip(&trip);
         let mut summary = TripSummary {
             bytes: 0,
             log_len: 0,
