@@ -358,7 +358,7 @@ fn main() -> anyhow::Result<()> {
             // it is not waited for (its trip's log is durable).
             runtime.shutdown_timeout(Duration::from_millis(100));
             if ended == server::Ended::StoreFailed {
-                std::process::exit(sync_server::document::store_health::EXIT_STORE_FAILED);
+                std::process::exit(sync_server::document::EXIT_STORE_FAILED);
             }
             Ok(())
         }

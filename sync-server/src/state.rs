@@ -9,7 +9,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::auth::{Access, Action, Auth, Credentials, Refusal};
 use crate::config::ServerConfig;
-use crate::document::{ConnId, NotSaved, Peer, Rooms, Services, Unwritable};
+use crate::document::{ConnId, NotSaved, Peer, Rooms, Services, TripStore, Unwritable};
 use crate::limits::ConnectionsPerIp;
 use crate::metrics::Metrics;
 
@@ -64,8 +64,8 @@ impl AppState {
             .authorize(credentials, action, trip, self.metrics())
     }
 
-    /// The document store.
-    pub fn store(&self) -> &Arc<dyn DocStore> {
+    /// The document store, behind its door (every read writes the log's queue out first).
+    pub fn store(&self) -> &Arc<TripStore> {
         &self.rooms.services().store
     }
 

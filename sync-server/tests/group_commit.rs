@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use persistence::{DocStore, MemoryStore, TripId};
-use sync_server::document::{GroupCommit, NotSaved, Origin, QueuedAppend, StoreHealth};
+use sync_server::document::{GroupCommit, NotSaved, Origin, QueuedAppend, StoreHealth, TripStore};
 use sync_server::metrics::Metrics;
 use tokio_util::sync::CancellationToken;
 
@@ -21,9 +21,11 @@ struct Flushing {
 impl Flushing {
     fn start(store: Arc<MemoryStore>, saved_timeout: Duration) -> Flushing {
         let health = Arc::new(StoreHealth::new(std::env::temp_dir(), 0));
+        let metrics = Arc::new(Metrics::new());
+        let door = TripStore::new(store.clone(), health.clone(), metrics.clone());
         let commit = Arc::new(GroupCommit::new(
-            store.clone(),
-            Arc::new(Metrics::new()),
+            Arc::new(door),
+            metrics,
             health,
             saved_timeout,
         ));

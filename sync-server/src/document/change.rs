@@ -13,7 +13,7 @@ use super::load::{load_doc, LoadError};
 use super::origin::Origin;
 use super::relay::TooSlow;
 use super::room::{Room, RoomState};
-use super::store_health::Unwritable;
+use super::store::health::Unwritable;
 use crate::protocol::{self, DocConnection, Effect, ProtocolError};
 
 /// Why a change (or a join) did not happen.
@@ -136,13 +136,12 @@ impl Room {
     }
 
     /// Replaces the document in memory by what the store holds, after yrs failed on an
-    /// update or the store did not take it (either way, it was not stored). The log's queue
-    /// is written out first, so that what was relayed before is not lost from memory.
+    /// update or the store did not take it (either way, it was not stored). The store's door
+    /// writes the log's queue out first, so that what was relayed before is not lost from
+    /// memory.
     pub(super) fn reload(&self, state: &mut RoomState) {
         let services = &self.services;
         services.metrics.error("doc_reloaded");
-        // A failure is recorded by the writer; what is in the store is still the best we have.
-        let _ = services.commit.log().write_queued();
         self.ahead_of_store
             .store(false, std::sync::atomic::Ordering::Release);
         match load_doc(services.store.as_ref(), &self.trip, &services.metrics) {

@@ -4,8 +4,9 @@
 //! steady load every trip reaches its threshold at about the same time; run all at once (as
 //! they were, one blocking task each), fifty compactions took both cores and sled's write
 //! path for a few hundred milliseconds, and every relay waited (docs/benchmarks.md). A trip
-//! already waiting in the queue is not queued twice. Each compaction writes the log's queue
-//! out first (see `log_writer`), so it folds every update relayed before it started.
+//! already waiting in the queue is not queued twice. Each compaction goes through the store's
+//! door (`store::trip_store`), which writes the log's queue out first, so it folds every
+//! update relayed before it started.
 
 use std::collections::HashSet;
 use std::sync::mpsc;
@@ -16,8 +17,7 @@ use std::time::Instant;
 
 use persistence::{Compaction, DocStore, StoreError, TripId};
 
-use super::log_writer::LogWriter;
-use super::store_health::StoreHealth;
+use super::store::health::StoreHealth;
 use crate::metrics::Metrics;
 
 /// Told how a compaction went when it folded something (a loaded room records the trip's new
@@ -37,11 +37,10 @@ pub struct Compactor {
 }
 
 impl Compactor {
-    /// Starts the compaction thread over `store`, whose appends are queued in `log`; an engine
-    /// error is recorded in `health`, and a failed store is compacted no more.
+    /// Starts the compaction thread over `store` (the server's is its door, `TripStore`); an
+    /// engine error is recorded in `health`, and a failed store is compacted no more.
     pub fn start(
         store: Arc<dyn DocStore>,
-        log: Arc<LogWriter>,
         metrics: Arc<Metrics>,
         health: Arc<StoreHealth>,
     ) -> Compactor {
@@ -57,8 +56,6 @@ impl Compactor {
                         .remove(&job.trip);
                     // A panic inside yrs (a stored update it cannot handle) costs that one
                     // compaction, not the thread: the log stays as it was.
-                    // A failure is recorded by the writer, and `compact` then does nothing.
-                    let _ = log.write_queued();
                     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                         compact(store.as_ref(), &job.trip, &metrics, &health)
                     }));
@@ -170,11 +167,6 @@ mod tests {
         (Arc::new(store), seen)
     }
 
-    fn log_of(store: &Arc<impl DocStore>, metrics: &Arc<Metrics>) -> Arc<LogWriter> {
-        let store: Arc<dyn DocStore> = store.clone();
-        Arc::new(LogWriter::new(store, healthy(), metrics.clone()))
-    }
-
     fn healthy() -> Arc<StoreHealth> {
         Arc::new(StoreHealth::new(std::env::temp_dir(), 0))
     }
@@ -196,8 +188,7 @@ mod tests {
             store.append(trip, &[0, 0], &UpdateMeta::default()).unwrap();
         }
         let metrics = Arc::new(Metrics::new());
-        let compactor =
-            Compactor::start(store.clone(), log_of(&store, &metrics), metrics, healthy());
+        let compactor = Compactor::start(store.clone(), metrics, healthy());
         // Asked from many threads at once, as rooms do; the last trip five times over.
         std::thread::scope(|scope| {
             for trip in &trips {
@@ -234,12 +225,7 @@ mod tests {
             store.append(trip, &[0, 0], &UpdateMeta::default()).unwrap();
         }
         let metrics = Arc::new(Metrics::new());
-        let compactor = Compactor::start(
-            store.clone(),
-            log_of(&store, &metrics),
-            metrics.clone(),
-            healthy(),
-        );
+        let compactor = Compactor::start(store.clone(), metrics.clone(), healthy());
         compactor.queue(bad.clone(), None);
         compactor.queue(good.clone(), None);
         wait_until(|| !seen.done.lock().is_empty());

@@ -3,7 +3,7 @@
 //! so a load that read the store before the delete cannot bring the trip back.
 
 use caravan_wire::close;
-use persistence::{StoreError, TripId};
+use persistence::{DocStore, StoreError, TripId};
 
 use super::peer::CloseReason;
 use super::rooms::Rooms;
@@ -22,14 +22,11 @@ impl Rooms {
             ));
         }
         let store = self.services().store.clone();
-        let log = self.services().commit.log().clone();
         let id = trip.clone();
-        tokio::task::spawn_blocking(move || {
-            // What the room queued before it closed goes in first, to be erased with the rest.
-            let _ = log.write_queued();
-            store.delete(&id)
-        })
-        .await
-        .expect("delete task does not panic")
+        // Through the door: what the room queued before it closed goes in first, to be erased
+        // with the rest.
+        tokio::task::spawn_blocking(move || store.delete(&id))
+            .await
+            .expect("delete task does not panic")
     }
 }

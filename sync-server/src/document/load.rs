@@ -94,14 +94,11 @@ impl Rooms {
         let id = trip.clone();
         let started = Instant::now();
         self.make_room_for_one()?;
-        let log = services.commit.log().clone();
-        let loaded = tokio::task::spawn_blocking(move || {
-            // Updates of this trip relayed before it was unloaded may still be queued.
-            let _ = log.write_queued();
-            load_doc(store.as_ref(), &id, &metrics)
-        })
-        .await
-        .expect("load task does not panic")?;
+        // Through the door: updates of this trip relayed before it was unloaded may still be
+        // queued, and go in first.
+        let loaded = tokio::task::spawn_blocking(move || load_doc(store.as_ref(), &id, &metrics))
+            .await
+            .expect("load task does not panic")?;
         let log_len = loaded.log_len;
         let doc = loaded.into_room_doc(services.config.max_doc_bytes);
         let room = Room::new(trip.clone(), doc, log_len, services.clone());

@@ -6,16 +6,17 @@ use std::sync::Arc;
 use persistence::{DocStore, TripId};
 
 use super::compaction::{Compactor, OnCompacted};
-use super::durability::GroupCommit;
 use super::events::EventFeed;
-use super::store_health::StoreHealth;
+use super::store::group_commit::GroupCommit;
+use super::store::health::StoreHealth;
+use super::store::trip_store::TripStore;
 use crate::config::ServerConfig;
 use crate::metrics::Metrics;
 
 /// The server's parts that rooms use, shared by every room.
 pub struct Services {
-    /// The document store.
-    pub store: Arc<dyn DocStore>,
+    /// The document store, behind its one door: every read writes the log's queue out first.
+    pub store: Arc<TripStore>,
     /// Group commit of the store's writes.
     pub commit: Arc<GroupCommit>,
     /// Whether the store takes writes (failed, low on space).
@@ -37,6 +38,7 @@ impl Services {
             config.data_dir.clone(),
             config.min_free_bytes,
         ));
+        let store = Arc::new(TripStore::new(store, health.clone(), metrics.clone()));
         let commit = Arc::new(GroupCommit::new(
             store.clone(),
             metrics.clone(),
@@ -44,12 +46,7 @@ impl Services {
             config.saved_timeout,
         ));
         Services {
-            compactor: Compactor::start(
-                store.clone(),
-                commit.log().clone(),
-                metrics.clone(),
-                health.clone(),
-            ),
+            compactor: Compactor::start(store.clone(), metrics.clone(), health.clone()),
             commit,
             health,
             events: EventFeed::default(),

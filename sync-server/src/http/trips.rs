@@ -7,7 +7,7 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use doc_model::{encode_trip, read_trip, validate_trip, Trip};
-use persistence::TripId;
+use persistence::{DocStore, TripId};
 use serde::Serialize;
 
 use super::error::ApiError;

@@ -4,13 +4,13 @@
 //!
 //! A sled insert costs about as much as relaying an update to four connections; made under
 //! the room's lock, it held every other update of the trip (and, on a busy worker, of every
-//! trip) behind it. Queued, it costs a push; whoever needs the log as it stands writes the
-//! queue out first ([`LogWriter::write_queued`]): group commit before each flush (so "saved"
-//! still means durable), a load before it reads the store, a delete before it erases, a
-//! shutdown before it compacts. Nothing reads the store's log of a trip without writing the
-//! queue out first, so no one sees a log that lacks an update relayed before.
+//! trip) behind it. Queued, it costs a push; whoever needs the log as it stands goes through
+//! the store's one door, `trip_store`, which writes the queue out first
+//! ([`LogWriter::write_queued`]): group commit before each flush (so "saved" still means
+//! durable), a load before it reads the store, a delete before it erases, a compaction before
+//! it folds. So no one sees a log that lacks an update relayed before.
 //!
-//! When an append fails (the store failed: see `store_health`), nothing after it in the queue
+//! When an append fails (the store failed: see `health`), nothing after it in the queue
 //! is appended either; each update not stored hangs up the connection that sent it, and marks
 //! its room's document as ahead of the store, so the room reloads from the store before it is
 //! next used (see `Room::lock`): memory again holds only what was stored.
@@ -22,9 +22,9 @@ use std::sync::Arc;
 use caravan_wire::close;
 use persistence::{DocStore, StoreError, TripId, UpdateMeta};
 
-use super::origin::Origin;
-use super::peer::{CloseReason, Hangup};
-use super::store_health::StoreHealth;
+use super::health::StoreHealth;
+use crate::document::origin::Origin;
+use crate::document::peer::{CloseReason, Hangup};
 use crate::metrics::Metrics;
 
 /// The close reason of a connection whose update could not be stored.

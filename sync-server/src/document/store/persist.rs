@@ -1,16 +1,16 @@
 //! **Store**: an update is queued for the trip's log, with its time and origin, and then
-//! relayed (`log_writer` appends the queue off the relay path; group commit in `durability`
+//! relayed (`log_writer` appends the queue off the relay path; group commit in `group_commit`
 //! makes it durable and answers "saved"); once queued, the feed hears the trip changed, and a
 //! long log is queued for compaction.
 
 use caravan_wire::close;
 
-use super::change::ChangeError;
-use super::compaction::OnCompacted;
 use super::log_writer::QueuedAppend;
-use super::origin::Origin;
-use super::peer::CloseReason;
-use super::room::{Room, RoomState};
+use crate::document::change::ChangeError;
+use crate::document::compaction::OnCompacted;
+use crate::document::origin::Origin;
+use crate::document::peer::CloseReason;
+use crate::document::room::{Room, RoomState};
 
 impl Room {
     /// Queues `update` (from `origin`) for the trip's log; returns its group-commit ticket.
@@ -18,7 +18,7 @@ impl Room {
     /// `store_health`), the origin's connection is hung up with 1011 and the reason: nothing
     /// after an unsaved change is relayed. (An append that fails later, in the log writer,
     /// hangs the origin up the same way and has the room reload: see `log_writer`.)
-    pub(super) fn persist(
+    pub(in crate::document) fn persist(
         &self,
         state: &mut RoomState,
         origin: &Origin,
@@ -72,7 +72,7 @@ impl Room {
     /// for compaction: past `compact_after_updates` entries, or past `compact_after_log_bytes`
     /// and the size of the rest of the trip (so a log of big rewrites never grows without bound
     /// between count thresholds).
-    pub(super) fn stored(&self, state: &mut RoomState) {
+    pub(in crate::document) fn stored(&self, state: &mut RoomState) {
         let services = &self.services;
         services.events.publish_changed(&self.trip);
         let rest = state.doc.stored_bytes().saturating_sub(state.log_bytes);

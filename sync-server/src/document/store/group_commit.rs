@@ -7,7 +7,7 @@
 //! everything that arrived during the previous one.
 //!
 //! Every wait has an answer within `--saved-timeout-secs`: saved, or [`NotSaved`] with the
-//! reason (the store failed, and with it every flush to come: see `store_health`; or the flush
+//! reason (the store failed, and with it every flush to come: see `health`; or the flush
 //! took longer than the timeout). A connection's "saved?" questions do not wait in a task each:
 //! they queue in `saved`, and each flush answers all it covers.
 
@@ -18,11 +18,12 @@ use persistence::{DocStore, StoreError};
 use tokio::sync::{watch, Notify};
 use tokio_util::sync::CancellationToken;
 
+use super::health::StoreHealth;
 use super::log_writer::{LogWriter, QueuedAppend};
-use super::origin::ConnId;
-use super::peer::Peer;
 use super::saved::{not_saved, NotSaved, SavedAnswers, SWEEP_INTERVAL};
-use super::store_health::StoreHealth;
+use super::trip_store::TripStore;
+use crate::document::origin::ConnId;
+use crate::document::peer::Peer;
 use crate::metrics::Metrics;
 
 /// The shortest time between the starts of two flushes: a "saved?" that arrives just after a
@@ -31,36 +32,29 @@ const MIN_FLUSH_GAP: Duration = Duration::from_millis(5);
 
 /// The group-commit coordinator, one per server.
 pub struct GroupCommit {
-    store: Arc<dyn DocStore>,
+    store: Arc<TripStore>,
     metrics: Arc<Metrics>,
     health: Arc<StoreHealth>,
     saved_timeout: Duration,
-    log: Arc<LogWriter>,
     durable: watch::Sender<u64>,
     someone_waits: Notify,
     answers: SavedAnswers,
 }
 
 impl GroupCommit {
-    /// A coordinator flushing `store`; a flush that fails is recorded in `health`, and a wait
-    /// lasts at most `saved_timeout`.
+    /// A coordinator flushing `store` (its queue written out first); a flush that fails is
+    /// recorded in `health`, and a wait lasts at most `saved_timeout`.
     pub fn new(
-        store: Arc<dyn DocStore>,
+        store: Arc<TripStore>,
         metrics: Arc<Metrics>,
         health: Arc<StoreHealth>,
         saved_timeout: Duration,
     ) -> GroupCommit {
-        let log = Arc::new(LogWriter::new(
-            store.clone(),
-            health.clone(),
-            metrics.clone(),
-        ));
         GroupCommit {
             store,
             metrics,
             health,
             saved_timeout,
-            log,
             durable: watch::channel(0).0,
             someone_waits: Notify::new(),
             answers: SavedAnswers::default(),
@@ -98,12 +92,12 @@ impl GroupCommit {
 
     /// Queues an update for its trip's log (see `log_writer`); returns its ticket.
     pub fn queue(&self, append: QueuedAppend) -> u64 {
-        self.log.queue(append)
+        self.log().queue(append)
     }
 
-    /// The queue of the log's appends, for whoever must write it out before reading the store.
+    /// The queue of the log's appends.
     pub fn log(&self) -> &Arc<LogWriter> {
-        &self.log
+        self.store.log()
     }
 
     /// Waits until the append with `ticket` is durable, or until it is known that it will
@@ -138,7 +132,7 @@ impl GroupCommit {
 
     /// Flushes now if anything is unflushed.
     pub async fn flush(&self) -> Result<(), StoreError> {
-        let target = self.log.last_ticket();
+        let target = self.log().last_ticket();
         if target <= *self.durable.borrow() {
             return Ok(());
         }
@@ -149,14 +143,11 @@ impl GroupCommit {
     /// (queued before this call) durable.
     async fn flush_through(&self, target: u64) -> Result<(), StoreError> {
         let store = self.store.clone();
-        let log = self.log.clone();
         let started = Instant::now();
-        let flushed = tokio::task::spawn_blocking(move || {
-            log.write_queued()?;
-            store.flush()
-        })
-        .await
-        .expect("flush task does not panic");
+        // The door writes the queue out before the store's flush.
+        let flushed = tokio::task::spawn_blocking(move || store.flush())
+            .await
+            .expect("flush task does not panic");
         if let Err(e) = flushed {
             self.health.record(&e);
             return Err(e);
@@ -221,6 +212,6 @@ impl GroupCommit {
     /// Flushes the store whatever the count says (compactions at shutdown write outside of
     /// it); the last step of a shutdown.
     pub async fn final_flush(&self) -> Result<(), StoreError> {
-        self.flush_through(self.log.last_ticket()).await
+        self.flush_through(self.log().last_ticket()).await
     }
 }

@@ -15,8 +15,8 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use caravan_wire::close;
 
-use super::origin::ConnId;
-use super::peer::{CloseReason, Peer};
+use crate::document::origin::ConnId;
+use crate::document::peer::{CloseReason, Peer};
 use crate::protocol::messages;
 
 /// Why a wait for "saved" ended without it.
