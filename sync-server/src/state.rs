@@ -9,7 +9,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::auth::{Access, Action, Auth, Credentials, Refusal};
 use crate::config::ServerConfig;
-use crate::document::{ConnId, NotSaved, Peer, Rooms, Services, TripStore, Unwritable};
+use crate::document::{NotSaved, Rooms, Services, TripStore, Unwritable};
 use crate::limits::ConnectionsPerIp;
 use crate::metrics::Metrics;
 
@@ -73,15 +73,6 @@ impl AppState {
     /// for `--saved-timeout-secs` at most.
     pub async fn saved(&self, ticket: u64) -> Result<(), NotSaved> {
         self.rooms.services().commit.wait(ticket).await
-    }
-
-    /// Answers "saved?" number `n` of connection `conn` (as `peer`) once the append with
-    /// `ticket` is durable (see `GroupCommit::answer_when_saved`).
-    pub fn answer_when_saved(&self, conn: ConnId, peer: &Peer, ticket: u64, n: u64) {
-        self.rooms
-            .services()
-            .commit
-            .answer_when_saved(conn, peer, ticket, n)
     }
 
     /// Whether the store takes writes now, and why not.

@@ -40,8 +40,6 @@ pub enum ChangeError {
 pub struct Changed {
     /// Group-commit ticket of the last update stored, if any (see `GroupCommit::wait`).
     pub persisted: Option<u64>,
-    /// "Saved?" questions to answer once everything sent so far is durable.
-    pub saved_questions: Vec<u64>,
     /// Updates refused because the connection may only read.
     pub denied_writes: usize,
     /// Presence entries refused (not JSON, too big, another connection's, a fake assistant).
@@ -124,7 +122,7 @@ impl Room {
                         break;
                     }
                 },
-                Effect::AckWhenSaved(n) => changed.saved_questions.push(n),
+                Effect::AckWhenSaved(n) => self.answer_when_saved(state, sender, n),
                 Effect::WatchedChange => self.wake_watchers(state, sender),
             }
         }

@@ -3,6 +3,7 @@
 use std::sync::OnceLock;
 
 use bytes::Bytes;
+use caravan_wire::close;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -66,6 +67,9 @@ pub struct Peer {
     pub hangup: std::sync::Arc<Hangup>,
     /// The assistant, not a person: trips open and close with people (see `TripEvent`).
     pub is_assistant: bool,
+    /// Group-commit ticket of the newest update this connection sent, kept by the room's
+    /// copy of the peer: its "saved?" questions wait for it (see `store::persist`).
+    pub(crate) last_ticket: u64,
 }
 
 /// The result of offering a frame to a peer.
@@ -78,6 +82,29 @@ pub(crate) enum Delivery {
 }
 
 impl Peer {
+    /// A connection that sends through `outbox` and is closed through `hangup`.
+    pub fn new(
+        outbox: mpsc::Sender<Bytes>,
+        hangup: std::sync::Arc<Hangup>,
+        is_assistant: bool,
+    ) -> Peer {
+        Peer {
+            outbox,
+            hangup,
+            is_assistant,
+            last_ticket: 0,
+        }
+    }
+
+    /// Hangs up a connection whose outbox overflowed (1013): it must reconnect to resync.
+    pub(crate) fn hang_up_too_slow(&self) {
+        self.hangup.hang_up(CloseReason::new(
+            close::TRY_AGAIN_LATER,
+            "too slow: your outgoing queue overflowed; reconnect to resync",
+        ));
+    }
+
+    /// Puts `frame` in the outbox, if there is room.
     pub(crate) fn offer(&self, frame: Bytes) -> Delivery {
         match self.outbox.try_send(frame) {
             Ok(()) => Delivery::Queued,

@@ -3,10 +3,9 @@
 //! keep up: it is dropped from the room and hung up once the relaying is done.
 
 use bytes::Bytes;
-use caravan_wire::close;
 
 use super::origin::ConnId;
-use super::peer::{CloseReason, Delivery};
+use super::peer::Delivery;
 use super::room::{Room, RoomState};
 
 /// Connections found too slow while relaying, hung up by [`Room::drop_too_slow`].
@@ -69,10 +68,7 @@ impl Room {
             if let Some(peer) = state.peers.remove(&id) {
                 self.services.metrics.error("slow_consumer");
                 tracing::warn!(trip = %self.trip, conn = id, "connection too slow, closing it");
-                peer.hangup.hang_up(CloseReason::new(
-                    close::TRY_AGAIN_LATER,
-                    "too slow: your outgoing queue overflowed; reconnect to resync",
-                ));
+                peer.hang_up_too_slow();
             }
         }
     }

@@ -174,7 +174,9 @@ impl From<Unwritable> for ApiError {
 impl From<NotSaved> for ApiError {
     fn from(e: NotSaved) -> ApiError {
         let seconds = match e {
-            NotSaved::StoreFailed(_) => RETRY_UNWRITABLE_SECS,
+            NotSaved::Unwritable(_) | NotSaved::NotStored | NotSaved::StoreFailed(_) => {
+                RETRY_UNWRITABLE_SECS
+            }
             NotSaved::TimedOut(_) => RETRY_NOT_SAVED_SECS,
         };
         ApiError::unavailable(e.to_string(), seconds)

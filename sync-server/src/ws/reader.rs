@@ -57,8 +57,6 @@ pub struct Reader<'a> {
     peer: &'a Peer,
     access: &'a Access,
     budget: Option<MessageBudget>,
-    /// Group-commit ticket of the newest update this connection sent: "saved?" waits for it.
-    last_ticket: u64,
 }
 
 impl<'a> Reader<'a> {
@@ -78,7 +76,6 @@ impl<'a> Reader<'a> {
             origin,
             peer,
             access,
-            last_ticket: 0,
         }
     }
 
@@ -184,10 +181,6 @@ impl<'a> Reader<'a> {
                         "refused a presence update"
                     );
                 }
-                self.last_ticket = changed.persisted.unwrap_or(self.last_ticket);
-                for n in changed.saved_questions {
-                    self.answer_when_saved(n);
-                }
                 if changed.persisted.is_some() {
                     // The change is in every other peer's outbox: their writers get a turn
                     // before this sender's next frame is read, so a burst from one client
@@ -252,17 +245,6 @@ impl<'a> Reader<'a> {
             Some(&self.room.trip),
             self.access.user(),
         );
-    }
-
-    /// Answers "saved?" number `n` once everything this connection sent so far is durable.
-    /// When it will not be (the store failed) or is not within `--saved-timeout-secs`, the
-    /// connection is closed with 1011 and the reason instead: the client keeps what it sent
-    /// as unsaved and sends it again when it reconnects.
-    fn answer_when_saved(&self, n: u64) {
-        if let Some(conn) = self.origin.connection() {
-            self.app
-                .answer_when_saved(conn, self.peer, self.last_ticket, n);
-        }
     }
 
     fn too_big(&self) -> End {

@@ -63,11 +63,7 @@ pub async fn run(
 
     let (outbox, outbox_rx) = mpsc::channel::<Bytes>(app.config().outbox_frames);
     let hangup = Arc::new(Hangup::default());
-    let peer = Peer {
-        outbox,
-        hangup: hangup.clone(),
-        is_assistant: access.is_assistant(),
-    };
+    let peer = Peer::new(outbox, hangup.clone(), access.is_assistant());
     let origin = Origin::Connection(conn);
     let mut session = DocConnection::new(access.can_write()).with_identity(access.identity());
     let (sink, stream) = socket.split();

@@ -20,7 +20,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::health::StoreHealth;
 use super::log_writer::{LogWriter, QueuedAppend};
-use super::saved::{not_saved, NotSaved, SavedAnswers, SWEEP_INTERVAL};
+use super::saved::{NotSaved, SavedAnswers, SWEEP_INTERVAL};
 use super::trip_store::TripStore;
 use crate::document::origin::ConnId;
 use crate::document::peer::Peer;
@@ -52,12 +52,12 @@ impl GroupCommit {
     ) -> GroupCommit {
         GroupCommit {
             store,
+            answers: SavedAnswers::new(metrics.clone()),
             metrics,
             health,
             saved_timeout,
             durable: watch::channel(0).0,
             someone_waits: Notify::new(),
-            answers: SavedAnswers::default(),
         }
     }
 
@@ -69,7 +69,7 @@ impl GroupCommit {
         if ticket > *self.durable.borrow() {
             if let Some(reason) = self.health.failure() {
                 self.metrics.error("not_saved");
-                not_saved(peer, &NotSaved::StoreFailed(reason.to_owned()));
+                NotSaved::StoreFailed(reason.to_owned()).hang_up(&peer.hangup);
                 return;
             }
             self.someone_waits.notify_one();

@@ -19,16 +19,13 @@ use parking_lot::{Mutex, MutexGuard};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
-use caravan_wire::close;
 use persistence::{DocStore, StoreError, TripId, UpdateMeta};
 
 use super::health::StoreHealth;
+use super::saved::NotSaved;
 use crate::document::origin::Origin;
-use crate::document::peer::{CloseReason, Hangup};
+use crate::document::peer::Hangup;
 use crate::metrics::Metrics;
-
-/// The close reason of a connection whose update could not be stored.
-pub const NOT_STORED_REASON: &str = "the server could not save your change";
 
 /// One update waiting to be appended to its trip's log.
 pub struct QueuedAppend {
@@ -66,7 +63,7 @@ impl QueuedAppend {
             ahead.store(true, Ordering::Release);
         }
         if let Some(sender) = &self.sender {
-            sender.hang_up(CloseReason::new(close::SERVER_ERROR, NOT_STORED_REASON));
+            NotSaved::NotStored.hang_up(sender);
         }
     }
 }

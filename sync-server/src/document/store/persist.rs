@@ -3,13 +3,11 @@
 //! makes it durable and answers "saved"); once queued, the feed hears the trip changed, and a
 //! long log is queued for compaction.
 
-use caravan_wire::close;
-
 use super::log_writer::QueuedAppend;
+use super::saved::NotSaved;
 use crate::document::change::ChangeError;
 use crate::document::compaction::OnCompacted;
-use crate::document::origin::Origin;
-use crate::document::peer::CloseReason;
+use crate::document::origin::{ConnId, Origin};
 use crate::document::room::{Room, RoomState};
 
 impl Room {
@@ -29,10 +27,7 @@ impl Room {
         if let Err(unwritable) = services.health.writable() {
             services.metrics.error("store_unwritable");
             if let Some(peer) = sender {
-                peer.hangup.hang_up(CloseReason::new(
-                    close::SERVER_ERROR,
-                    unwritable.to_string(),
-                ));
+                NotSaved::Unwritable(unwritable.clone()).hang_up(&peer.hangup);
             }
             return Err(ChangeError::Unwritable(unwritable));
         }
@@ -40,14 +35,37 @@ impl Room {
         state.log_len += 1;
         state.log_bytes += update.len();
         services.health.appended(update.len());
-        Ok(services.commit.queue(QueuedAppend {
+        let ticket = services.commit.queue(QueuedAppend {
             trip: self.trip.clone(),
             at_ms: persistence::now_ms(),
             origin: origin.clone(),
             room_ahead: Some(self.ahead_of_store.clone()),
             sender: sender.map(|peer| peer.hangup.clone()),
             update,
-        }))
+        });
+        if let Some(peer) = origin.connection().and_then(|c| state.peers.get_mut(&c)) {
+            peer.last_ticket = ticket;
+        }
+        Ok(ticket)
+    }
+
+    /// Answers "saved?" number `n` of connection `conn` once everything it sent so far is
+    /// durable (see `GroupCommit::answer_when_saved`). When it will not be (the store failed)
+    /// or is not within `--saved-timeout-secs`, the connection is closed with 1011 and the
+    /// reason instead: the client keeps what it sent as unsaved and sends it again when it
+    /// reconnects.
+    pub(in crate::document) fn answer_when_saved(
+        &self,
+        state: &RoomState,
+        conn: Option<ConnId>,
+        n: u64,
+    ) {
+        let Some((conn, peer)) = conn.and_then(|c| Some((c, state.peers.get(&c)?))) else {
+            return;
+        };
+        self.services
+            .commit
+            .answer_when_saved(conn, peer, peer.last_ticket, n);
     }
 
     /// True when compactions of this trip fall behind its writers: the log not yet folded is

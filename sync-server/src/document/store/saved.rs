@@ -10,18 +10,29 @@
 
 use parking_lot::{Mutex, MutexGuard};
 use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use caravan_wire::close;
 
+use super::health::Unwritable;
 use crate::document::origin::ConnId;
-use crate::document::peer::{CloseReason, Peer};
+use crate::document::peer::{CloseReason, Delivery, Hangup, Peer};
+use crate::metrics::Metrics;
 use crate::protocol::messages;
 
-/// Why a wait for "saved" ended without it.
+/// Why a change was not saved, or a wait for "saved" ended without it. A connection hears it
+/// one way, [`NotSaved::hang_up`]: closed with 1011 and this reason.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum NotSaved {
+    /// The store takes no writes now (it failed, or the disk is almost full): the change
+    /// was refused before it was applied.
+    #[error(transparent)]
+    Unwritable(#[from] Unwritable),
+    /// The change was applied and relayed, but the store did not take it (see `log_writer`).
+    #[error("the server could not save your change")]
+    NotStored,
     /// The store failed before the update was durable; it never will be.
     #[error("not saved: the store failed ({0})")]
     StoreFailed(String),
@@ -30,13 +41,21 @@ pub enum NotSaved {
     TimedOut(Duration),
 }
 
+impl NotSaved {
+    /// Closes the connection of `hangup` with 1011 and why: the client keeps what it sent as
+    /// unsaved and sends it again when it reconnects.
+    pub fn hang_up(&self, hangup: &Hangup) {
+        hangup.hang_up(CloseReason::new(close::SERVER_ERROR, self.to_string()));
+    }
+}
+
 /// How often questions waiting too long are looked for.
 pub const SWEEP_INTERVAL: Duration = Duration::from_millis(500);
 
 /// Questions waiting for a flush, by connection.
-#[derive(Default)]
 pub struct SavedAnswers {
     waiting: Mutex<HashMap<ConnId, Waiting>>,
+    metrics: Arc<Metrics>,
 }
 
 /// One connection's questions, oldest first.
@@ -47,6 +66,14 @@ struct Waiting {
 }
 
 impl SavedAnswers {
+    /// No question yet; answers are counted in `metrics`.
+    pub fn new(metrics: Arc<Metrics>) -> SavedAnswers {
+        SavedAnswers {
+            waiting: Mutex::default(),
+            metrics,
+        }
+    }
+
     fn lock(&self) -> MutexGuard<'_, HashMap<ConnId, Waiting>> {
         self.waiting.lock()
     }
@@ -57,7 +84,7 @@ impl SavedAnswers {
     pub fn ask(&self, conn: ConnId, peer: &Peer, ticket: u64, n: u64, durable: impl Fn() -> u64) {
         let mut waiting = self.lock();
         if durable() >= ticket {
-            answer(peer, n);
+            self.answer(peer, n);
             return;
         }
         waiting
@@ -82,7 +109,7 @@ impl SavedAnswers {
                 waiting.questions.pop_front();
             }
             if let Some(n) = newest {
-                answer(&waiting.peer, n);
+                self.answer(&waiting.peer, n);
             }
             !waiting.questions.is_empty()
         });
@@ -99,7 +126,7 @@ impl SavedAnswers {
                 .is_some_and(|&(_, _, at)| at.elapsed() >= timeout);
             if too_old {
                 expired += 1;
-                not_saved(&waiting.peer, &NotSaved::TimedOut(timeout));
+                NotSaved::TimedOut(timeout).hang_up(&waiting.peer.hangup);
             }
             !too_old
         });
@@ -111,22 +138,25 @@ impl SavedAnswers {
         let failed = NotSaved::StoreFailed(reason.to_owned());
         let mut waiting = self.lock();
         for waiting in waiting.values() {
-            not_saved(&waiting.peer, &failed);
+            failed.hang_up(&waiting.peer.hangup);
         }
         let count = waiting.len();
         waiting.clear();
         count
     }
-}
 
-/// Sends `saved(n)`. A full outbox here means the connection is being closed as too slow.
-fn answer(peer: &Peer, n: u64) {
-    let _ = peer.outbox.try_send(Bytes::from(messages::saved(n)));
-}
-
-/// Closes the connection with 1011 and why: the client keeps what it sent as unsaved and
-/// sends it again when it reconnects.
-pub(super) fn not_saved(peer: &Peer, why: &NotSaved) {
-    peer.hangup
-        .hang_up(CloseReason::new(close::SERVER_ERROR, why.to_string()));
+    /// Sends `saved(n)` to `peer` as every frame goes: into its outbox, counted. A peer whose
+    /// outbox is full is hung up as too slow (as the relay does): it cannot be told.
+    fn answer(&self, peer: &Peer, n: u64) {
+        let frame = Bytes::from(messages::saved(n));
+        let len = frame.len() as u64;
+        match peer.offer(frame) {
+            Delivery::Queued => self.metrics.bytes_out_total.inc_by(len),
+            Delivery::TooSlow => {
+                self.metrics.error("slow_consumer");
+                peer.hang_up_too_slow();
+            }
+            Delivery::Gone => {}
+        }
+    }
 }
