@@ -11,11 +11,12 @@
 //! took longer than the timeout). A connection's "saved?" questions do not wait in a task each:
 //! they queue in `saved`, and each flush answers all it covers.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use persistence::{DocStore, StoreError};
-use tokio::sync::{watch, Notify};
+use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use super::health::StoreHealth;
@@ -36,7 +37,8 @@ pub struct GroupCommit {
     metrics: Arc<Metrics>,
     health: Arc<StoreHealth>,
     saved_timeout: Duration,
-    durable: watch::Sender<u64>,
+    /// Every ticket up to this one is durable.
+    durable: AtomicU64,
     someone_waits: Notify,
     answers: SavedAnswers,
 }
@@ -56,7 +58,7 @@ impl GroupCommit {
             metrics,
             health,
             saved_timeout,
-            durable: watch::channel(0).0,
+            durable: AtomicU64::new(0),
             someone_waits: Notify::new(),
         }
     }
@@ -66,7 +68,7 @@ impl GroupCommit {
     /// When it will not be (the store failed) or is not within `--saved-timeout-secs`, the
     /// connection is closed with 1011 and the reason instead.
     pub fn answer_when_saved(&self, conn: ConnId, peer: &Peer, ticket: u64, n: u64) {
-        if ticket > *self.durable.borrow() {
+        if ticket > self.durable() {
             if let Some(reason) = self.health.failure() {
                 self.metrics.error("not_saved");
                 NotSaved::StoreFailed(reason.to_owned()).hang_up(&peer.hangup);
@@ -74,8 +76,7 @@ impl GroupCommit {
             }
             self.someone_waits.notify_one();
         }
-        self.answers
-            .ask(conn, peer, ticket, n, || *self.durable.borrow());
+        self.answers.ask(conn, peer, ticket, n, || self.durable());
     }
 
     /// Hangs up the connections whose questions will not be answered "saved": all of them
@@ -101,39 +102,38 @@ impl GroupCommit {
     }
 
     /// Waits until the append with `ticket` is durable, or until it is known that it will
-    /// not be (the store failed), or for `saved_timeout` at most.
+    /// not be (the store failed), or for `saved_timeout` at most: the REST API's wait, in the
+    /// same queue as the connections' questions (see `saved`).
     pub async fn wait(&self, ticket: u64) -> Result<(), NotSaved> {
-        let mut durable = self.durable.subscribe();
-        let outcome = if *durable.borrow() >= ticket {
+        if self.durable() >= ticket {
             return Ok(());
-        } else if let Some(reason) = self.health.failure() {
-            Err(NotSaved::StoreFailed(reason.to_owned()))
-        } else {
-            self.someone_waits.notify_one();
-            tokio::select! {
-                // The sender lives as long as `self`: this ends only once the ticket is durable.
-                _ = durable.wait_for(|&d| d >= ticket) => Ok(()),
-                _ = self.health.failed() => match *self.durable.borrow() >= ticket {
-                    true => Ok(()),
-                    false => Err(NotSaved::StoreFailed(
-                        self.health.failure().unwrap_or_default().to_owned(),
-                    )),
-                },
-                _ = tokio::time::sleep(self.saved_timeout) => {
-                    Err(NotSaved::TimedOut(self.saved_timeout))
-                }
-            }
-        };
-        if outcome.is_err() {
-            self.metrics.error("not_saved");
         }
-        outcome
+        if let Some(reason) = self.health.failure() {
+            self.metrics.error("not_saved");
+            return Err(NotSaved::StoreFailed(reason.to_owned()));
+        }
+        self.someone_waits.notify_one();
+        let answer = self.answers.wait_for(ticket, || self.durable());
+        // The sweep gives up on it after the timeout (and counts it); were the sweep stopped
+        // (the server stopping), the wait still ends.
+        match tokio::time::timeout(self.saved_timeout + SWEEP_INTERVAL, answer).await {
+            Ok(Ok(outcome)) => outcome,
+            Ok(Err(_)) | Err(_) => {
+                self.metrics.error("not_saved");
+                Err(NotSaved::TimedOut(self.saved_timeout))
+            }
+        }
+    }
+
+    /// Every ticket up to this one is durable.
+    fn durable(&self) -> u64 {
+        self.durable.load(Ordering::Acquire)
     }
 
     /// Flushes now if anything is unflushed.
     pub async fn flush(&self) -> Result<(), StoreError> {
         let target = self.log().last_ticket();
-        if target <= *self.durable.borrow() {
+        if target <= self.durable() {
             return Ok(());
         }
         self.flush_through(target).await
@@ -150,16 +150,14 @@ impl GroupCommit {
             .expect("flush task does not panic");
         if let Err(e) = flushed {
             self.health.record(&e);
+            // Whoever waits hears it now, not at the next sweep.
+            self.give_up_on_questions();
             return Err(e);
         }
         self.metrics
             .flush_seconds
             .observe(started.elapsed().as_secs_f64());
-        self.durable.send_if_modified(|d| {
-            let moved = target > *d;
-            *d = (*d).max(target);
-            moved
-        });
+        self.durable.fetch_max(target, Ordering::AcqRel);
         self.answers.durable(target);
         Ok(())
     }

@@ -7,6 +7,10 @@
 //! connection once (with its newest question covered: "saved(n)" says everything up to `n`
 //! is durable), and a sweep every [`SWEEP_INTERVAL`] hangs up the connections whose oldest
 //! question waited past `--saved-timeout-secs`.
+//!
+//! A request of the REST API that waits for "saved" (`GroupCommit::wait`) waits here too, as
+//! one more asker answered by the same flushes, the same sweep and the same failure: one
+//! wait for "saved", whoever asks.
 
 use parking_lot::{Mutex, MutexGuard};
 use std::collections::{HashMap, VecDeque};
@@ -15,6 +19,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use caravan_wire::close;
+use tokio::sync::oneshot;
 
 use super::health::Unwritable;
 use crate::document::origin::ConnId;
@@ -52,15 +57,36 @@ impl NotSaved {
 /// How often questions waiting too long are looked for.
 pub const SWEEP_INTERVAL: Duration = Duration::from_millis(500);
 
-/// Questions waiting for a flush, by connection.
+/// Who waits for a flush: a connection, or a request of the REST API.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum AskerId {
+    Connection(ConnId),
+    Request(u64),
+}
+
+/// How an asker is answered.
+enum Asker {
+    /// With `saved(n)` frames in its outbox; hung up with 1011 when it will not be.
+    Connection(Peer),
+    /// With the outcome, once (taken when sent).
+    Request(Option<oneshot::Sender<Result<(), NotSaved>>>),
+}
+
+/// Questions waiting for a flush, by asker.
 pub struct SavedAnswers {
-    waiting: Mutex<HashMap<ConnId, Waiting>>,
+    waiting: Mutex<Askers>,
     metrics: Arc<Metrics>,
 }
 
-/// One connection's questions, oldest first.
+#[derive(Default)]
+struct Askers {
+    by_id: HashMap<AskerId, Waiting>,
+    next_request: u64,
+}
+
+/// One asker's questions, oldest first.
 struct Waiting {
-    peer: Peer,
+    asker: Asker,
     /// (group-commit ticket the question waits for, its number, when it was asked).
     questions: VecDeque<(u64, u64, Instant)>,
 }
@@ -74,7 +100,7 @@ impl SavedAnswers {
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, HashMap<ConnId, Waiting>> {
+    fn lock(&self) -> MutexGuard<'_, Askers> {
         self.waiting.lock()
     }
 
@@ -84,22 +110,48 @@ impl SavedAnswers {
     pub fn ask(&self, conn: ConnId, peer: &Peer, ticket: u64, n: u64, durable: impl Fn() -> u64) {
         let mut waiting = self.lock();
         if durable() >= ticket {
-            self.answer(peer, n);
+            self.answer_connection(peer, n);
             return;
         }
         waiting
-            .entry(conn)
+            .by_id
+            .entry(AskerId::Connection(conn))
             .or_insert_with(|| Waiting {
-                peer: peer.clone(),
+                asker: Asker::Connection(peer.clone()),
                 questions: VecDeque::new(),
             })
             .questions
             .push_back((ticket, n, Instant::now()));
     }
 
-    /// Everything up to `ticket` is durable: answers each connection's newest question covered.
+    /// A request's wait for `ticket`: the receiver gets `Ok` once it is durable, or why not
+    /// (the store failed, or the timeout passed). `durable` is read as in [`SavedAnswers::ask`].
+    pub fn wait_for(
+        &self,
+        ticket: u64,
+        durable: impl Fn() -> u64,
+    ) -> oneshot::Receiver<Result<(), NotSaved>> {
+        let (sender, receiver) = oneshot::channel();
+        let mut waiting = self.lock();
+        if durable() >= ticket {
+            let _ = sender.send(Ok(()));
+            return receiver;
+        }
+        waiting.next_request += 1;
+        let id = AskerId::Request(waiting.next_request);
+        waiting.by_id.insert(
+            id,
+            Waiting {
+                asker: Asker::Request(Some(sender)),
+                questions: VecDeque::from([(ticket, 0, Instant::now())]),
+            },
+        );
+        receiver
+    }
+
+    /// Everything up to `ticket` is durable: answers each asker's newest question covered.
     pub fn durable(&self, ticket: u64) {
-        self.lock().retain(|_, waiting| {
+        self.lock().by_id.retain(|_, waiting| {
             let mut newest = None;
             while let Some(&(asked, n, _)) = waiting.questions.front() {
                 if asked > ticket {
@@ -109,45 +161,53 @@ impl SavedAnswers {
                 waiting.questions.pop_front();
             }
             if let Some(n) = newest {
-                self.answer(&waiting.peer, n);
+                match &mut waiting.asker {
+                    Asker::Connection(peer) => self.answer_connection(peer, n),
+                    Asker::Request(sender) => {
+                        if let Some(sender) = sender.take() {
+                            let _ = sender.send(Ok(()));
+                        }
+                    }
+                }
             }
             !waiting.questions.is_empty()
         });
     }
 
-    /// Hangs up every connection whose oldest question waited `timeout` or more; returns
-    /// how many.
+    /// Gives up on every asker whose oldest question waited `timeout` or more; returns how
+    /// many.
     pub fn expire(&self, timeout: Duration) -> usize {
         let mut expired = 0;
-        self.lock().retain(|_, waiting| {
+        self.lock().by_id.retain(|_, waiting| {
             let too_old = waiting
                 .questions
                 .front()
                 .is_some_and(|&(_, _, at)| at.elapsed() >= timeout);
             if too_old {
                 expired += 1;
-                NotSaved::TimedOut(timeout).hang_up(&waiting.peer.hangup);
+                waiting.asker.refuse(NotSaved::TimedOut(timeout));
             }
             !too_old
         });
         expired
     }
 
-    /// The store failed: nothing waiting will be durable. Hangs up every connection waiting.
+    /// The store failed: nothing waiting will be durable. Gives up on every asker; returns
+    /// how many.
     pub fn fail_all(&self, reason: &str) -> usize {
         let failed = NotSaved::StoreFailed(reason.to_owned());
         let mut waiting = self.lock();
-        for waiting in waiting.values() {
-            failed.hang_up(&waiting.peer.hangup);
+        for waiting in waiting.by_id.values_mut() {
+            waiting.asker.refuse(failed.clone());
         }
-        let count = waiting.len();
-        waiting.clear();
+        let count = waiting.by_id.len();
+        waiting.by_id.clear();
         count
     }
 
     /// Sends `saved(n)` to `peer` as every frame goes: into its outbox, counted. A peer whose
     /// outbox is full is hung up as too slow (as the relay does): it cannot be told.
-    fn answer(&self, peer: &Peer, n: u64) {
+    fn answer_connection(&self, peer: &Peer, n: u64) {
         let frame = Bytes::from(messages::saved(n));
         let len = frame.len() as u64;
         match peer.offer(frame) {
@@ -157,6 +217,20 @@ impl SavedAnswers {
                 peer.hang_up_too_slow();
             }
             Delivery::Gone => {}
+        }
+    }
+}
+
+impl Asker {
+    /// Tells the asker its questions will not be answered "saved", and why.
+    fn refuse(&mut self, why: NotSaved) {
+        match self {
+            Asker::Connection(peer) => why.hang_up(&peer.hangup),
+            Asker::Request(sender) => {
+                if let Some(sender) = sender.take() {
+                    let _ = sender.send(Err(why));
+                }
+            }
         }
     }
 }
