@@ -50,7 +50,7 @@ impl Room {
     /// The room's state, locked, unless the room was closed (unloaded, deleted, shut down):
     /// then nothing may change in it, and the caller looks the trip up again.
     pub(super) fn lock_open(&self) -> Result<MutexGuard<'_, RoomState>, ChangeError> {
-        let state = self.lock();
+        let state = self.lock_current();
         if state.closed {
             return Err(ChangeError::Closed);
         }

@@ -25,7 +25,7 @@ pub struct Room {
     pub(super) me: Weak<Room>,
     pub(super) services: Arc<Services>,
     /// Set by the log writer when an update of this room could not be stored: the document
-    /// in memory holds it, the store does not, and the next [`Room::lock`] reloads.
+    /// in memory holds it, the store does not, and the next [`Room::lock_current`] reloads.
     pub(super) ahead_of_store: Arc<AtomicBool>,
     state: Mutex<RoomState>,
 }
@@ -93,12 +93,18 @@ impl Room {
         })
     }
 
-    /// The room's state, locked; reloaded from the store first if an update in memory could
-    /// not be stored (see `log_writer`).
+    /// The room's state, locked, for its bookkeeping (peers, counts, sizes): never reloads.
     pub(super) fn lock(&self) -> MutexGuard<'_, RoomState> {
         // parking_lot's mutex does not poison: a panic while holding the lock is caught inside
         // yrs calls, and the state after it is still the best we have.
-        let mut state = self.state.lock();
+        self.state.lock()
+    }
+
+    /// The room's state, locked, for a use of its document (a read, a change, a join): when
+    /// an update in memory could not be stored (see `store::log_writer`), the document is
+    /// first rebuilt from the store, so that no one reads or builds on what was not saved.
+    pub(super) fn lock_current(&self) -> MutexGuard<'_, RoomState> {
+        let mut state = self.lock();
         if self.ahead_of_store.load(Ordering::Acquire) && !state.closed {
             self.reload(&mut state);
         }
@@ -118,7 +124,7 @@ impl Room {
 
     /// The whole document as one update, or what a peer at state vector `sv` lacks.
     pub fn encode_state(&self, sv: Option<&yrs::StateVector>) -> Vec<u8> {
-        let state = self.lock();
+        let state = self.lock_current();
         match sv {
             Some(sv) => state.doc.diff(sv),
             None => state.doc.encode_state(),
@@ -127,13 +133,13 @@ impl Room {
 
     /// Reads the room's document under its lock.
     pub fn read<R>(&self, f: impl FnOnce(&Doc) -> R) -> R {
-        let state = self.lock();
+        let state = self.lock_current();
         f(state.doc.doc())
     }
 
     /// True when the document holds nothing at all.
     pub fn is_empty(&self) -> bool {
-        self.lock().doc.state_vector().is_empty()
+        self.lock_current().doc.state_vector().is_empty()
     }
 
     /// Connections of people (the assistant apart).

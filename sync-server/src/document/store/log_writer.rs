@@ -13,7 +13,7 @@
 //! When an append fails (the store failed: see `health`), nothing after it in the queue
 //! is appended either; each update not stored hangs up the connection that sent it, and marks
 //! its room's document as ahead of the store, so the room reloads from the store before it is
-//! next used (see `Room::lock`): memory again holds only what was stored.
+//! next used (see `Room::lock_current`): memory again holds only what was stored.
 
 use parking_lot::{Mutex, MutexGuard};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
