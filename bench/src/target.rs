@@ -175,8 +175,27 @@ pub fn start_caravan_without_assistant() -> anyhow::Result<Target> {
     start_caravan_named("caravan-no-assistant", None, &["--no-assistant"])
 }
 
+/// Starts another build of Caravan, `CARAVAN_BASELINE_BIN` (say, of the commit before a
+/// change), with the same defaults: a change's cost measured against its baseline in the
+/// same run, on the same noisy machine.
+pub fn start_caravan_baseline() -> anyhow::Result<Target> {
+    let bin = std::env::var("CARAVAN_BASELINE_BIN").map_err(|_| {
+        anyhow::anyhow!("caravan-baseline needs CARAVAN_BASELINE_BIN: a caravan binary to compare")
+    })?;
+    start_caravan_binary("caravan-baseline", bin.into(), None, &[])
+}
+
 fn start_caravan_named(
     name: &str,
+    data: Option<&std::path::Path>,
+    extra_args: &[&str],
+) -> anyhow::Result<Target> {
+    start_caravan_binary(name, caravan_bin()?, data, extra_args)
+}
+
+fn start_caravan_binary(
+    name: &str,
+    bin: std::path::PathBuf,
     data: Option<&std::path::Path>,
     extra_args: &[&str],
 ) -> anyhow::Result<Target> {
@@ -187,7 +206,7 @@ fn start_caravan_named(
     let dir = data
         .map(std::path::Path::to_path_buf)
         .unwrap_or_else(|| temp.as_ref().expect("a temp dir").path().to_path_buf());
-    let mut child = Command::new(caravan_bin()?)
+    let mut child = Command::new(bin)
         .args([
             "serve",
             "--listen",
@@ -383,10 +402,11 @@ pub async fn start_y_sweet() -> anyhow::Result<Target> {
 }
 
 /// Every server the benchmarks know, Caravan first (as it runs by default, then without its
-/// assistant).
-pub const SERVERS: [&str; 5] = [
+/// assistant, then another build of it: `CARAVAN_BASELINE_BIN`).
+pub const SERVERS: [&str; 6] = [
     "caravan",
     "caravan-no-assistant",
+    "caravan-baseline",
     "y-websocket-server",
     "hocuspocus",
     "y-sweet",
@@ -397,6 +417,7 @@ pub async fn start(name: &str) -> anyhow::Result<Target> {
     match name {
         "caravan" => start_caravan(None),
         "caravan-no-assistant" => start_caravan_without_assistant(),
+        "caravan-baseline" => start_caravan_baseline(),
         "y-websocket-server" => start_y_websocket(),
         "hocuspocus" => start_hocuspocus(),
         "y-sweet" => start_y_sweet().await,
