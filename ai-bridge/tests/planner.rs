@@ -222,7 +222,9 @@ proptest! {
                 ConflictKind::TripOverBudget => {
                     prop_assert!(total(&trip) > trip.meta.budget, "{}", conflict.message)
                 }
-                ConflictKind::OutsideTrip => prop_assert!(!involves),
+                ConflictKind::OutsideTrip
+                | ConflictKind::OutsideOpeningHours
+                | ConflictKind::PastMidnight => prop_assert!(!involves, "{}", conflict.message),
             }
         }
         if trip.meta.budget > 0 && total(&trip) <= trip.meta.budget {

@@ -1,13 +1,23 @@
-//! Conflict detection over a trip: overlapping activities of one family, days and trips over
-//! budget, travel between consecutive activities that the gap between them does not allow,
-//! activities outside the trip's dates. Each conflict names the activities and families.
+//! Conflict detection over a trip: activities outside the trip's dates, outside their place's
+//! opening hours or running past midnight, overlapping activities of one family, travel
+//! between consecutive activities that the gap between them does not allow, days and trips
+//! over budget. Each conflict names the activities and families.
+//!
+//! The rules are defined in `docs/schema.md` ("Conflicts"); the family app's twin is
+//! `clients/web/src/conflicts.ts`, and both are held to the cases of `conformance/conflicts/`.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::types::{Activity, CostPer, Trip};
+use crate::types::{Activity, CostPer, LocalTime, Trip};
+
+/// Minutes an activity with a start but no duration is taken to last.
+pub const DEFAULT_DURATION_MIN: u32 = 60;
+
+/// Minutes in a day: an activity ending later runs past midnight.
+const DAY_MINUTES: u32 = 24 * 60;
 
 /// Thresholds of the checks.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -43,6 +53,10 @@ pub enum ConflictKind {
     ImpossibleTravel,
     /// An activity is scheduled outside the trip's dates.
     OutsideTrip,
+    /// An activity starts before its place opens or ends after it closes.
+    OutsideOpeningHours,
+    /// An activity ends after midnight.
+    PastMidnight,
 }
 
 /// One problem in the plan.
@@ -66,6 +80,7 @@ pub struct Conflict {
 pub fn detect_conflicts(trip: &Trip, rules: &ConflictRules) -> Vec<Conflict> {
     let mut conflicts = Vec::new();
     outside_trip(trip, &mut conflicts);
+    timing(trip, &mut conflicts);
     overlaps_and_travel(trip, rules, &mut conflicts);
     budget(trip, rules, &mut conflicts);
     conflicts
@@ -137,6 +152,49 @@ fn outside_trip(trip: &Trip, out: &mut Vec<Conflict>) {
     }
 }
 
+/// Money in minor units as people read it: `4800` EUR is `48.00 EUR`.
+pub fn money(minor: u64, currency: &str) -> String {
+    format!("{}.{:02} {currency}", minor / 100, minor % 100)
+}
+
+/// The minutes after midnight at which a timed activity ends (its duration, or the default).
+fn end_of(start: LocalTime, activity: &Activity) -> u32 {
+    u32::from(start.minutes()) + activity.duration_min.unwrap_or(DEFAULT_DURATION_MIN)
+}
+
+fn timing(trip: &Trip, out: &mut Vec<Conflict>) {
+    for (id, activity) in &trip.activities {
+        let (Some(date), Some(start)) = (activity.date, activity.start) else {
+            continue;
+        };
+        let end = end_of(start, activity);
+        if let Some(hours) = &activity.opening_hours {
+            let (opens, closes) = (hours.opens.minutes(), hours.closes.minutes());
+            if start.minutes() < opens || end > u32::from(closes) {
+                out.push(Conflict {
+                    kind: ConflictKind::OutsideOpeningHours,
+                    date: Some(date),
+                    activities: vec![id.clone()],
+                    families: named(participants(trip, activity)),
+                    message: format!(
+                        "{} is outside opening hours ({}–{})",
+                        activity.title, hours.opens, hours.closes
+                    ),
+                });
+            }
+        }
+        if end > DAY_MINUTES {
+            out.push(Conflict {
+                kind: ConflictKind::PastMidnight,
+                date: Some(date),
+                activities: vec![id.clone()],
+                families: named(participants(trip, activity)),
+                message: format!("{} runs past midnight", activity.title),
+            });
+        }
+    }
+}
+
 /// A timed activity: start and end in minutes after midnight.
 struct Slot<'t> {
     id: &'t str,
@@ -152,8 +210,8 @@ fn overlaps_and_travel(trip: &Trip, rules: &ConflictRules, out: &mut Vec<Conflic
         let (Some(date), Some(start)) = (activity.date, activity.start) else {
             continue;
         };
+        let end = end_of(start, activity);
         let start = u32::from(start.minutes());
-        let end = start + activity.duration_min.unwrap_or(0);
         for family in participants(trip, activity) {
             days.entry((date, family)).or_default().push(Slot {
                 id,
@@ -259,8 +317,10 @@ fn budget(trip: &Trip, rules: &ConflictRules, out: &mut Vec<Conflict>) {
                 activities,
                 families: vec![],
                 message: format!(
-                    "{date} costs {cost} {currency} (minor units), more than {} times its share of the budget ({:.0})",
-                    rules.day_budget_factor, daily_share
+                    "{date} costs {}, more than {} times its share of the budget ({})",
+                    money(cost, currency),
+                    rules.day_budget_factor,
+                    money(trip.meta.budget / days as u64, currency)
                 ),
             });
         }
@@ -272,8 +332,9 @@ fn budget(trip: &Trip, rules: &ConflictRules, out: &mut Vec<Conflict>) {
             activities: scheduled,
             families: vec![],
             message: format!(
-                "the plan costs {total} {currency} (minor units), over the budget of {}",
-                trip.meta.budget
+                "the plan costs {}, over the budget of {}",
+                money(total, currency),
+                money(trip.meta.budget, currency)
             ),
         });
     }

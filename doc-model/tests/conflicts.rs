@@ -180,7 +180,7 @@ fn budgets_per_day_and_per_trip() {
             ConflictKind::TripOverBudget
         ]
     );
-    assert!(c[2].message.contains("112000"));
+    assert!(c[2].message.contains("1120.00"), "{}", c[2].message);
     // No budget set: no budget conflicts.
     t.meta.budget = 0;
     assert_eq!(detect_conflicts(&t, &ConflictRules::default()), []);

@@ -44,7 +44,8 @@ pub fn pace_rules(pace: Pace) -> PaceRules {
 pub struct PlannerConfig {
     /// Travel speed and day-budget factor, shared with conflict detection.
     pub rules: ConflictRules,
-    /// Duration given to an idea that has none.
+    /// Duration given to an idea that has none: by default the one conflict detection
+    /// assumes (`doc_model::DEFAULT_DURATION_MIN`), so a plan is checked as it was made.
     pub default_duration_min: u32,
     /// Lunch window, minutes after midnight (start, end).
     pub lunch: (u32, u32),
@@ -58,7 +59,7 @@ impl Default for PlannerConfig {
     fn default() -> Self {
         PlannerConfig {
             rules: ConflictRules::default(),
-            default_duration_min: 90,
+            default_duration_min: doc_model::DEFAULT_DURATION_MIN,
             lunch: (12 * 60 + 30, 13 * 60 + 30),
             dinner: (19 * 60 + 30, 20 * 60 + 30),
             step_min: 15,

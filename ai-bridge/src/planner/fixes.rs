@@ -2,7 +2,7 @@
 
 use chrono::NaiveDate;
 use doc_model::{
-    activity_cost, Activity, ActivityKind, BookingStatus, Conflict, ConflictKind, EditOp,
+    activity_cost, money, Activity, ActivityKind, BookingStatus, Conflict, ConflictKind, EditOp,
     Placement, PollOption, Trip,
 };
 
@@ -89,6 +89,20 @@ pub fn fix_conflict(trip: &Trip, conflict: &Conflict, config: &PlannerConfig) ->
                 vec![op],
             ))
         }
+        ConflictKind::OutsideOpeningHours | ConflictKind::PastMidnight => {
+            let id = conflict.activities.iter().find(movable)?;
+            let title = &trip.activities[id].title;
+            let (op, why) = reschedule(trip, id, config)?;
+            Some((
+                format!("Move {title} to a time that works"),
+                format!(
+                    "{}
+New time: {why}",
+                    conflict.message
+                ),
+                vec![op],
+            ))
+        }
         ConflictKind::OutsideTrip => {
             let id = conflict.activities.iter().find(movable)?;
             let title = &trip.activities[id].title;
@@ -113,7 +127,7 @@ pub fn fix_conflict(trip: &Trip, conflict: &Conflict, config: &PlannerConfig) ->
                 .filter(movable)
                 .max_by_key(|id| (activity_cost(trip, &trip.activities[*id]), id.as_str()))?;
             let activity = &trip.activities[id];
-            let cost = activity_cost(trip, activity);
+            let cost = money(activity_cost(trip, activity), &trip.meta.currency);
             if conflict.kind == ConflictKind::DayOverBudget {
                 // Another day may afford it.
                 let others: Vec<NaiveDate> = days_from(trip, None)

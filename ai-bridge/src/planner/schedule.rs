@@ -178,7 +178,10 @@ impl<'t> DayBook<'t> {
             self.busy.entry(date).or_default().push(Busy {
                 title: activity.title.clone(),
                 start,
-                end: start + activity.duration_min.unwrap_or(0),
+                end: start
+                    + activity
+                        .duration_min
+                        .unwrap_or(doc_model::DEFAULT_DURATION_MIN),
                 location: activity.location.as_ref().map(|l| (l.lat, l.lng)),
                 families,
                 is_meal,

@@ -44,7 +44,7 @@ describe('Itinerary', () => {
   it('marks the conflict on both activities concerned', () => {
     expect(html).toContain('aria-label="Problems with Museum"')
     expect(html).toContain('aria-label="Problems with Lunch"')
-    expect(html).toContain('overlaps “Lunch” for Adeyemi')
+    expect(html).toContain('Museum and Lunch overlap on 2027-07-10')
   })
   it('lists each day, times, costs in the trip currency, and the ideas apart', () => {
     expect(html).toContain('aria-label="Day 1, 2027-07-10"')

@@ -4,8 +4,8 @@ import { describe, expect, it } from 'vitest'
 import type { Activity, Poll, Trip } from '../src/trip'
 import { isTripId, parseRoute, routeFromLink, tripHash } from './route'
 import {
-  conflicts, describeProposal, formatMoney, initials, itinerary, newId, pollTally, pollWinner,
-  saveLabel, saveState, tripDates
+  conflicts, describeProposal, formatMoney, initials, itinerary, newId, planProblems, pollTally,
+  pollWinner, saveLabel, saveState, tripDates
 } from './view'
 
 function trip (activities: Record<string, Activity>, extra: Partial<Trip> = {}): Trip {
@@ -78,8 +78,8 @@ describe('conflicts', () => {
       lunch: { title: 'Lunch', date: '2027-07-10', start: '11:30', durationMin: 60 }
     }))
     // Lunch is for everyone (no families listed): it overlaps both.
-    expect(found.get('museum')).toEqual(['overlaps “Lunch” for Adeyemi'])
-    expect(found.get('zoo')).toEqual(['overlaps “Lunch” for Berg'])
+    expect(found.get('museum')).toEqual(['Museum and Lunch overlap on 2027-07-10 (Adeyemi)'])
+    expect(found.get('zoo')).toEqual(['Zoo and Lunch overlap on 2027-07-10 (Berg)'])
     expect(found.get('lunch')).toHaveLength(2)
   })
   it('does not mark back-to-back activities, untimed ones, or ones on other days', () => {
@@ -96,8 +96,15 @@ describe('conflicts', () => {
       castle: { title: 'Castle', date: '2027-07-10', start: '16:00', durationMin: 120, openingHours: { opens: '09:00', closes: '17:00' } },
       party: { title: 'Party', date: '2027-07-11', start: '23:00', durationMin: 120 }
     }))
-    expect(found.get('castle')).toEqual(['outside opening hours (09:00–17:00)'])
-    expect(found.get('party')).toEqual(['runs past midnight'])
+    expect(found.get('castle')).toEqual(['Castle is outside opening hours (09:00–17:00)'])
+    expect(found.get('party')).toEqual(['Party runs past midnight'])
+  })
+  it('keeps the trip over budget off the cards, for the top of the plan', () => {
+    const over = trip({ hotel: { title: 'Hotel', date: '2027-07-10', cost: 20000 } }, {
+      meta: { title: 'T', startDate: '2027-07-10', endDate: '2027-07-12', timezone: 'Europe/Paris', currency: 'EUR', budget: 10000 }
+    })
+    expect(planProblems(over)).toEqual(['the plan costs 200.00 EUR, over the budget of 100.00 EUR'])
+    expect(conflicts(over).get('hotel')).toEqual(['2027-07-10 costs 200.00 EUR, more than 1.5 times its share of the budget (33.33 EUR)'])
   })
 })
 

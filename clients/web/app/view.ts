@@ -2,6 +2,7 @@
 // (src/trip.ts) and the session's state. Tested with Vitest (app/view.test.ts).
 
 import type { Activity, Poll, Proposal, Trip } from '../src/trip'
+import { detectConflicts } from '../src/conflicts'
 
 /** The connection and save state shown in the status bar. */
 export type SaveState = 'refused' | 'offline' | 'connecting' | 'saving' | 'saved'
@@ -86,44 +87,30 @@ export function familiesOf (trip: Trip, activity: Activity): string[] {
   return listed.length > 0 ? listed : Object.keys(trip.families)
 }
 
-/** Problems with the plan, by activity id: overlaps for a family on the same day, visits
- * outside opening hours, activities running past midnight. */
+/** Problems with the plan, by activity id, found by the one set of trip rules
+ * (src/conflicts.ts, docs/schema.md): each conflict's sentence on every activity it names,
+ * with the families it concerns when not everyone. The trip's own total over budget is not
+ * on any card: see `planProblems`. */
 export function conflicts (trip: Trip): Map<string, string[]> {
   const found = new Map<string, string[]>()
-  const note = (id: string, reason: string): void => {
-    const list = found.get(id) ?? []
-    if (!list.includes(reason)) list.push(reason)
-    found.set(id, list)
-  }
-  const { days } = itinerary(trip)
-  for (const day of days) {
-    const timed = day.entries.filter((e) => minutes(e.activity.start) !== undefined)
-    for (const e of timed) {
-      const start = minutes(e.activity.start)!
-      const end = start + (e.activity.durationMin ?? 60)
-      if (end > 24 * 60) note(e.id, 'runs past midnight')
-      const hours = e.activity.openingHours
-      const opens = minutes(hours?.opens)
-      const closes = minutes(hours?.closes)
-      if (opens !== undefined && closes !== undefined && (start < opens || end > closes)) {
-        note(e.id, `outside opening hours (${hours!.opens}–${hours!.closes})`)
-      }
-    }
-    for (let i = 0; i < timed.length; i++) {
-      for (let j = i + 1; j < timed.length; j++) {
-        const a = timed[i]; const b = timed[j]
-        const aStart = minutes(a.activity.start)!; const aEnd = aStart + (a.activity.durationMin ?? 60)
-        const bStart = minutes(b.activity.start)!; const bEnd = bStart + (b.activity.durationMin ?? 60)
-        if (aStart >= bEnd || bStart >= aEnd) continue
-        const shared = familiesOf(trip, a.activity).filter((f) => familiesOf(trip, b.activity).includes(f))
-        if (shared.length === 0) continue
-        const names = shared.map((f) => trip.families[f]?.name ?? f).join(', ')
-        note(a.id, `overlaps “${b.activity.title}” for ${names}`)
-        note(b.id, `overlaps “${a.activity.title}” for ${names}`)
-      }
+  const everyone = Object.keys(trip.families).length
+  for (const c of detectConflicts(trip)) {
+    if (c.kind === 'tripOverBudget') continue
+    const who = c.families.length > 0 && c.families.length < everyone
+      ? ` (${c.families.map((f) => trip.families[f]?.name ?? f).join(', ')})`
+      : ''
+    for (const id of c.activities) {
+      const list = found.get(id) ?? []
+      if (!list.includes(c.message + who)) list.push(c.message + who)
+      found.set(id, list)
     }
   }
   return found
+}
+
+/** Problems with the plan as a whole (the trip over its budget), shown above the days. */
+export function planProblems (trip: Trip): string[] {
+  return detectConflicts(trip).filter((c) => c.kind === 'tripOverBudget').map((c) => c.message)
 }
 
 /** An option of a poll with its votes so far. */

@@ -7,7 +7,7 @@ import type * as Y from 'yjs'
 import { addActivity, removeActivity, scheduleActivity, unscheduleActivity, updateActivity, type Activity, type Trip } from '../../src/trip'
 import type { Me } from '../sync'
 import { useAction } from '../useAction'
-import { clock, familiesOf, formatMoney, itinerary, minutes, newId, tripDates, type Entry } from '../view'
+import { clock, familiesOf, formatMoney, itinerary, minutes, newId, planProblems, tripDates, type Entry } from '../view'
 
 interface Props { trip: Trip, doc: Y.Doc, conflicts: Map<string, string[]>, me: Me }
 
@@ -120,10 +120,14 @@ function AddActivity ({ trip, doc, me, run }: { trip: Trip, doc: Y.Doc, me: Me, 
 export function Itinerary ({ trip, doc, conflicts, me }: Props) {
   const [error, run] = useAction()
   const { days, ideas } = itinerary(trip)
+  const problems = planProblems(trip)
   const withDoc = (e: Entry): EntryWithDoc => ({ ...e, doc })
   return (
     <div className="itinerary">
       {error !== '' ? <p role="alert" className="error">{error}</p> : null}
+      {problems.length > 0
+        ? <ul className="conflicts" aria-label="Problems with the plan">{problems.map((p) => <li key={p}>⚠ {p}</li>)}</ul>
+        : null}
       {days.map((day, i) => (
         <section key={day.date} className="day" aria-label={`Day ${i + 1}, ${day.date}`}>
           <h2>Day {i + 1} <small>{new Date(day.date + 'T12:00:00Z').toLocaleDateString(undefined, { weekday: 'short', day: 'numeric', month: 'short', timeZone: 'UTC' })}</small>{day.title ? ` · ${day.title}` : ''}</h2>

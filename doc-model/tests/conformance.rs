@@ -1,0 +1,53 @@
+//! The shared conformance cases (`conformance/` at the workspace root, see its README): the
+//! same files the family app's tests read, so that the Rust model and the TypeScript one find
+//! the same conflicts in the same trip.
+
+use std::path::{Path, PathBuf};
+
+use doc_model::{detect_conflicts, ConflictRules, Trip};
+use serde_json::Value;
+
+/// Every case of one folder of `conformance/`, with its file name.
+fn cases(folder: &str) -> Vec<(String, Value)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../conformance")
+        .join(folder);
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|e| e == "json"))
+        .collect();
+    files.sort();
+    files
+        .into_iter()
+        .map(|path| {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let case =
+                serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            (
+                path.file_name().unwrap().to_string_lossy().into_owned(),
+                case,
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn conflicts_are_found_as_the_shared_cases_say() {
+    let cases = cases("conflicts");
+    assert!(cases.len() >= 5, "the cases are there ({})", cases.len());
+    for (name, case) in cases {
+        let trip: Trip = serde_json::from_value(case["trip"].clone())
+            .unwrap_or_else(|e| panic!("{name}: the trip does not read: {e}"));
+        let found =
+            serde_json::to_value(detect_conflicts(&trip, &ConflictRules::default())).unwrap();
+        assert_eq!(
+            found,
+            case["conflicts"],
+            "{name}: {}\nfound:    {}\nexpected: {}",
+            case["about"],
+            serde_json::to_string_pretty(&found).unwrap(),
+            serde_json::to_string_pretty(&case["conflicts"]).unwrap()
+        );
+    }
+}
