@@ -13,9 +13,10 @@
 //! | [`conflicts`], [`tally`] | the trip's rules: what a conflict is, how a poll counts |
 //! | [`sample`] | the sample trip |
 //! | `trip_doc/` | validated writes ([`TripDoc`]), a file per part of the trip |
+//! | [`view`] | the JSON view of a trip (`GET /api/trips/{id}`): the trip and its conflicts |
 //! | `import` | a whole trip (JSON) written into a new document |
 //!
-//! Imports run down this table: `import` uses `trip_doc`, which uses the rules, reads and
+//! Imports run down this table: `import` uses `trip_doc`; `trip_doc` and `view` use the rules, reads and
 //! validation, which use the types; `tests/layout.rs` in `sync-server` keeps it so.
 
 pub mod conflicts;
@@ -29,10 +30,11 @@ pub mod time;
 mod trip_doc;
 pub mod types;
 pub mod validate;
+pub mod view;
 
 pub use conflicts::{
-    activity_cost, detect_conflicts, great_circle_km, participants, Conflict, ConflictKind,
-    ConflictRules,
+    activity_cost, detect_conflicts, great_circle_km, money, participants, Conflict, ConflictKind,
+    ConflictRules, DEFAULT_DURATION_MIN,
 };
 pub use import::{encode_trip, validate_trip, Invalid};
 pub use read::{read_json, read_trip, ReadTrip, Skipped};
@@ -42,3 +44,4 @@ pub use trip_doc::proposals::{check_ops, Acceptance};
 pub use trip_doc::{ActivityEdit, TripDoc};
 pub use types::*;
 pub use validate::ModelError;
+pub use view::{trip_from_view, trip_view};

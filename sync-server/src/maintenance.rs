@@ -61,7 +61,7 @@ pub fn export(location: StoreLocation, trip: &str, out: Option<&Path>) -> anyhow
     for skipped in &read.skipped {
         eprintln!("skipped {}: {}", skipped.path, skipped.reason);
     }
-    let json = serde_json::to_string_pretty(&view)?;
+    let json = serde_json::to_string_pretty(&doc_model::trip_view(&view))?;
     match out {
         Some(path) => std::fs::write(path, json + "\n")
             .with_context(|| format!("writing {}", path.display()))?,
@@ -77,7 +77,9 @@ pub fn import(location: StoreLocation, file: &Path, id: Option<String>) -> anyho
     } else {
         std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?
     };
-    let trip: doc_model::Trip = serde_json::from_str(&text).context("the file is not a trip")?;
+    let trip = serde_json::from_str(&text)
+        .and_then(doc_model::trip_from_view)
+        .context("the file is not a trip")?;
     let update = doc_model::encode_trip(&trip).map_err(|problems| {
         let lines: Vec<String> = problems
             .iter()

@@ -528,6 +528,7 @@ fn the_assistant_imports_run_one_way() {
 const TRIP_MODEL_LAYERS: &[(&str, usize)] = &[
     ("import", 4),
     ("trip_doc", 3),
+    ("view", 3),
     ("read", 2),
     ("conflicts", 2),
     ("tally", 2),

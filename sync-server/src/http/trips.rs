@@ -6,7 +6,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use doc_model::{encode_trip, read_trip, validate_trip, Trip};
+use doc_model::{encode_trip, read_trip, trip_from_view, trip_view, validate_trip, Trip};
 use persistence::{DocStore, TripId};
 use serde::Serialize;
 
@@ -89,7 +89,7 @@ pub async fn get_trip(
     if !read.skipped.is_empty() {
         tracing::info!(trip = %trip, skipped = ?read.skipped, "read a trip with unreadable fields");
     }
-    let mut response = Json(view).into_response();
+    let mut response = Json(trip_view(&view)).into_response();
     response
         .headers_mut()
         .insert("x-caravan-skipped", HeaderValue::from(read.skipped.len()));
@@ -105,6 +105,7 @@ pub async fn create_trip(
 ) -> Result<Response, ApiError> {
     let access = app.authorize(&credentials, Action::Create, None)?;
     let trip: Trip = serde_json::from_slice(&body)
+        .and_then(trip_from_view)
         .map_err(|e| ApiError::bad_request(format!("the body is not a trip: {e}")))?;
     create(&app, &trip, access.user()).await
 }
