@@ -1,10 +1,11 @@
 //! The shared conformance cases (`conformance/` at the workspace root, see its README): the
 //! same files the family app's tests read, so that the Rust model and the TypeScript one find
-//! the same conflicts in the same trip.
+//! the same conflicts in the same trip, and count the same poll the same way.
 
 use std::path::{Path, PathBuf};
 
-use doc_model::{detect_conflicts, ConflictRules, Trip};
+use doc_model::types::Poll;
+use doc_model::{detect_conflicts, tally, ConflictRules, Tally, Trip, Weighting};
 use serde_json::Value;
 
 /// Every case of one folder of `conformance/`, with its file name.
@@ -49,5 +50,20 @@ fn conflicts_are_found_as_the_shared_cases_say() {
             serde_json::to_string_pretty(&found).unwrap(),
             serde_json::to_string_pretty(&case["conflicts"]).unwrap()
         );
+    }
+}
+
+#[test]
+fn polls_are_tallied_as_the_shared_cases_say() {
+    let cases = cases("tally");
+    assert!(cases.len() >= 4, "the cases are there ({})", cases.len());
+    for (name, case) in cases {
+        let read = |field: &str| case[field].clone();
+        let trip: Trip = serde_json::from_value(read("trip")).expect(&name);
+        let poll: Poll = serde_json::from_value(read("poll")).expect(&name);
+        let weighting: Weighting = serde_json::from_value(read("weighting")).expect(&name);
+        let expected: Tally = serde_json::from_value(read("tally")).expect(&name);
+        let found = tally(&trip, &poll, weighting);
+        assert_eq!(found, expected, "{name}: {}", case["about"]);
     }
 }

@@ -6,6 +6,7 @@ import * as Y from 'yjs'
 import { StatusBar } from './components/StatusBar'
 import { Itinerary } from './components/Itinerary'
 import { Proposals } from './components/Proposals'
+import { Polls } from './components/Polls'
 import type { Trip } from '../src/trip'
 import { conflicts } from './view'
 
@@ -66,5 +67,24 @@ describe('Proposals', () => {
     expect(html).not.toContain('aria-label="Accept Old idea"')
     // Pending first.
     expect(html.indexOf('Schedule kites')).toBeLessThan(html.indexOf('Old idea'))
+  })
+})
+
+describe('Polls', () => {
+  it('says who leads family by family, not by the count of votes', () => {
+    const families: Trip['families'] = {
+      big: { name: 'Big', members: { a1: { name: 'A1' }, a2: { name: 'A2' }, a3: { name: 'A3' } } },
+      one: { name: 'One', members: { b1: { name: 'B1' } } },
+      two: { name: 'Two', members: { c1: { name: 'C1' } } }
+    }
+    const poll = {
+      question: 'Dinner?', kind: 'single' as const, status: 'open' as const,
+      options: { fondue: { label: 'Fondue' }, picnic: { label: 'Picnic' } },
+      votes: { a1: 'fondue', a2: 'fondue', a3: 'fondue', b1: 'picnic', c1: 'picnic' }
+    }
+    const html = renderToStaticMarkup(<Polls trip={{ ...trip, families, polls: { p: poll } }} doc={new Y.Doc()} onPickMember={() => {}} />)
+    // Three votes for fondue, two for picnic; but two families of three chose picnic.
+    expect(html).toContain('aria-label="3 votes for Fondue"')
+    expect(html).toContain('Leading, family by family: <strong>Picnic</strong>')
   })
 })

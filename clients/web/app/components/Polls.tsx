@@ -1,9 +1,10 @@
-// Polls: open one, vote, and watch the results come in (live first choices; the assistant
-// tallies a closed poll family by family and records the winner).
+// Polls: open one, vote, and watch the results come in (live first choices, and who leads
+// family by family, by the same tally as the one the server records when the poll closes).
 
 import { useState, type FormEvent } from 'react'
 import type * as Y from 'yjs'
 import { addPollOption, closePoll, openPoll, vote, type Poll, type Trip } from '../../src/trip'
+import { tally as familyTally } from '../../src/tally'
 import { newId, pollTally, pollWinner } from '../view'
 import { useAction } from '../useAction'
 
@@ -15,6 +16,7 @@ function PollCard ({ trip, doc, id, poll, memberId, onPickMember }: { trip: Trip
   const mine = memberId !== undefined ? poll.votes[memberId] : undefined
   const myChoice = Array.isArray(mine) ? mine[0] : mine
   const winner = pollWinner(poll)
+  const leading = poll.status === 'open' ? familyTally(trip, poll).winner : null
   const add = (e: FormEvent): void => {
     e.preventDefault()
     if (act(() => addPollOption(doc, id, newId('o'), { label: option }, 'app'))) setOption('')
@@ -23,6 +25,9 @@ function PollCard ({ trip, doc, id, poll, memberId, onPickMember }: { trip: Trip
     <li className="card poll" aria-label={poll.question} data-poll={id}>
       <h3>{poll.question} <small className={`poll-status ${poll.status}`}>{poll.status}</small></h3>
       {winner !== undefined ? <p className="winner">Chosen: <strong>{winner}</strong></p> : null}
+      {leading !== null && winner === undefined
+        ? <p className="leading">Leading, family by family: <strong>{poll.options[leading]?.label ?? leading}</strong></p>
+        : null}
       <ul className="options">
         {tally.map((t) => (
           <li key={t.id} className={myChoice === t.id ? 'option mine' : 'option'}>
