@@ -1,41 +1,44 @@
-// The sample trip: two families, five days in the Alps, a few plans and ideas, an open poll.
-// A new user sees every screen with something in it.
+// The sample trip: three families, four days in the Alps, a few plans and ideas, an open poll
+// and a chat, so that a new user sees every screen with something in it. It is the server's
+// sample too: one JSON file, conformance/sample-trip.json, that doc-model reads as well, with
+// its dates moved to start two weeks from today.
 
 import type * as Y from 'yjs'
-import { addActivity, addFamily, createTrip, openPoll } from '../src/trip'
+import sample from '../../../conformance/sample-trip.json'
+import { addActivity, addFamily, createTrip, openPoll, postChat, setDayTitle, type Trip } from '../src/trip'
 
-/** Writes the sample trip into an empty document, with `me` as a member of the first family. */
+const DAY_MS = 86_400_000
+
+/** `date` (YYYY-MM-DD) moved by `days`. */
+function moveDate (date: string, days: number): string {
+  return new Date(Date.parse(date + 'T00:00:00Z') + days * DAY_MS).toISOString().slice(0, 10)
+}
+
+/** The sample trip starting on `start`: every date and time of the file moved by as many days. */
+export function sampleTrip (start: string): Trip {
+  const trip = structuredClone(sample) as unknown as Trip
+  const by = Math.round((Date.parse(start + 'T00:00:00Z') - Date.parse(trip.meta.startDate + 'T00:00:00Z')) / DAY_MS)
+  trip.meta.startDate = moveDate(trip.meta.startDate, by)
+  trip.meta.endDate = moveDate(trip.meta.endDate, by)
+  for (const activity of Object.values(trip.activities)) {
+    if (activity.date !== undefined) activity.date = moveDate(activity.date, by)
+  }
+  trip.days = Object.fromEntries(Object.entries(trip.days ?? {}).map(([date, day]) => [moveDate(date, by), day]))
+  for (const message of trip.chat ?? []) message.at = new Date(Date.parse(message.at) + by * DAY_MS).toISOString()
+  return trip
+}
+
+/** Writes the sample trip into an empty document, starting two weeks from today, with `me` as
+ * a member of its first family. */
 export function writeSampleTrip (doc: Y.Doc, me: { name: string, memberId: string }, origin: string): void {
-  const start = new Date(Date.now() + 30 * 86_400_000)
-  const day = (n: number): string => new Date(start.getTime() + n * 86_400_000).toISOString().slice(0, 10)
-  createTrip(doc, {
-    title: 'Summer in the Alps', destination: 'Chamonix, France', startDate: day(0), endDate: day(4),
-    timezone: 'Europe/Paris', currency: 'EUR', budget: 250_000
-  }, origin)
-  addFamily(doc, 'mine', {
-    name: 'My family', color: '#d9481b',
-    members: { [me.memberId]: { name: me.name }, kid: { name: 'Sam', ageGroup: 'child' } },
-    preferences: { pace: 'relaxed', interests: ['hiking', 'lakes'] }
-  }, origin)
-  addFamily(doc, 'okafor', {
-    name: 'Okafor family', color: '#1f77b4',
-    members: { ngozi: { name: 'Ngozi' }, emeka: { name: 'Emeka' }, ada: { name: 'Ada', ageGroup: 'teen' } },
-    preferences: { pace: 'moderate', interests: ['food', 'museums'] }
-  }, origin)
-  const chamonix = { name: 'Chamonix', lat: 45.9237, lng: 6.8694 }
-  addActivity(doc, 'arrive', { title: 'Arrive and check in', kind: 'lodging', date: day(0), start: '15:00', durationMin: 60, location: chamonix }, origin)
-  addActivity(doc, 'dinner1', { title: 'Welcome dinner', kind: 'meal', date: day(0), start: '19:00', durationMin: 90, cost: 18_000, location: chamonix }, origin)
-  addActivity(doc, 'aiguille', {
-    title: 'Aiguille du Midi cable car', kind: 'sight', date: day(1), start: '09:00', durationMin: 180, cost: 7_500, costPer: 'person',
-    location: { name: 'Aiguille du Midi', lat: 45.8786, lng: 6.8874 }, openingHours: { opens: '08:00', closes: '16:30' }
-  }, origin)
-  addActivity(doc, 'lake', { title: 'Lac Blanc hike', kind: 'activity', durationMin: 300, location: { name: 'Lac Blanc', lat: 45.9786, lng: 6.8878 } }, origin)
-  addActivity(doc, 'museum', {
-    title: 'Alpine museum', kind: 'sight', durationMin: 90, cost: 600, costPer: 'person',
-    location: { name: 'Musée Alpin', lat: 45.9231, lng: 6.8689 }, openingHours: { opens: '10:00', closes: '18:00' }
-  }, origin)
-  openPoll(doc, 'dinner-poll', {
-    question: 'Where shall we eat on the last night?', kind: 'single', createdBy: me.memberId,
-    options: { fondue: { label: 'Fondue in town' }, picnic: { label: 'Picnic by the river' } }
-  }, origin)
+  const trip = sampleTrip(new Date(Date.now() + 14 * DAY_MS).toISOString().slice(0, 10))
+  createTrip(doc, trip.meta, origin)
+  Object.entries(trip.families).forEach(([id, family], i) => {
+    const members = i === 0 ? { ...family.members, [me.memberId]: { name: me.name } } : family.members
+    addFamily(doc, id, { ...family, members }, origin)
+  })
+  for (const [id, activity] of Object.entries(trip.activities)) addActivity(doc, id, activity, origin)
+  for (const [date, day] of Object.entries(trip.days)) setDayTitle(doc, date, day.title ?? '', origin)
+  for (const [id, poll] of Object.entries(trip.polls)) openPoll(doc, id, poll, origin)
+  for (const message of trip.chat) postChat(doc, message, origin)
 }

@@ -250,12 +250,12 @@ test('a trip whose id holds ".", "@", "/" and "é" opens from its own link, live
   assert.ok(posted.ok, `the copy was refused: ${posted.status}`)
 
   await ana.page.goto(`/#/trip/${encodeURIComponent(id)}`)
-  await ana.page.getByRole('heading', { name: 'Summer in Chamonix' }).waitFor({ timeout: 5 * SECOND })
+  await ana.page.getByRole('heading', { name: 'Summer in the Alps' }).waitFor({ timeout: 5 * SECOND })
   await tab(ana.page, 'Families')
   const link = await ana.page.getByLabel('Trip link to share').inputValue()
   assert.ok(link.endsWith(`#/trip/${encodeURIComponent(id)}`), link)
   await bea.page.goto(link)
-  await bea.page.getByRole('heading', { name: 'Summer in Chamonix' }).waitFor({ timeout: 5 * SECOND })
+  await bea.page.getByRole('heading', { name: 'Summer in the Alps' }).waitFor({ timeout: 5 * SECOND })
 
   // An edit in the app lands in the trip of that exact name on the server.
   await addActivity(ana.page, 'Swim at the lido', 1)
