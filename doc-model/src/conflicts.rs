@@ -4,7 +4,7 @@
 //! over budget. Each conflict names the activities and families.
 //!
 //! The rules are defined in `docs/schema.md` ("Conflicts"); the family app's twin is
-//! `clients/web/src/conflicts.ts`, and both are held to the cases of `conformance/conflicts/`.
+//! `clients/web/model/conflicts.ts`, and both are held to the cases of `conformance/conflicts/`.
 
 use std::collections::{BTreeMap, BTreeSet};
 

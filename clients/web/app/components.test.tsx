@@ -7,7 +7,7 @@ import { StatusBar } from './components/StatusBar'
 import { Itinerary } from './components/Itinerary'
 import { Proposals } from './components/Proposals'
 import { Polls } from './components/Polls'
-import type { Trip } from '../src/trip'
+import type { Trip } from '../model/trip'
 import { conflicts } from './view'
 
 const trip: Trip = {

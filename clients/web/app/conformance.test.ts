@@ -2,9 +2,9 @@
 // files doc-model's `cargo test` reads, so that the family app and the server's model find
 // the same conflicts in the same trip, and count the same poll the same way.
 import { describe, expect, it } from 'vitest'
-import type { Poll, Trip } from '../src/trip'
-import { detectConflicts, type Conflict } from '../src/conflicts'
-import { tally, type Tally, type Weighting } from '../src/tally'
+import type { Poll, Trip } from '../model/trip'
+import { detectConflicts, type Conflict } from '../model/conflicts'
+import { tally, type Tally, type Weighting } from '../model/tally'
 
 interface ConflictCase { about: string, trip: Trip, conflicts: Conflict[] }
 

@@ -2,8 +2,8 @@
 // starts, written with the person opening it in its first family, and free of problems.
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
-import { detectConflicts } from '../src/conflicts'
-import { readTrip } from '../src/trip'
+import { detectConflicts } from '../model/conflicts'
+import { readTrip } from '../model/trip'
 import { sampleTrip, writeSampleTrip } from './sample'
 
 describe('the sample trip', () => {

@@ -5,7 +5,7 @@
 
 import type * as Y from 'yjs'
 import sample from '../../../conformance/sample-trip.json'
-import { addActivity, addFamily, createTrip, openPoll, postChat, setDayTitle, type Trip } from '../src/trip'
+import { addActivity, addFamily, createTrip, openPoll, postChat, setDayTitle, type Trip } from '../model/trip'
 
 const DAY_MS = 86_400_000
 

@@ -2,7 +2,7 @@
 // from the document (re-read on every change), the save state and who is here.
 
 import { useEffect, useState } from 'react'
-import { readTrip, type Trip } from '../src/trip'
+import { readTrip, type Trip } from '../model/trip'
 import { rememberTrip } from './device'
 import { TripSession, syncUrl, type Me, type SessionStatus } from './sync'
 import type { Presence } from './view'

@@ -1,7 +1,7 @@
 // The view logic (app/view.ts, app/route.ts): what the screens show, from trips built for
 // each case, with the edge cases a family's data will have.
 import { describe, expect, it } from 'vitest'
-import type { Activity, Poll, Trip } from '../src/trip'
+import type { Activity, Poll, Trip } from '../model/trip'
 import { isTripId, parseRoute, routeFromLink, tripHash } from './route'
 import {
   conflicts, describeProposal, formatMoney, initials, itinerary, newId, planProblems, pollTally,

@@ -1,8 +1,8 @@
 // View logic, free of React and of the network: what the screens show, computed from the trip
-// (src/trip.ts) and the session's state. Tested with Vitest (app/view.test.ts).
+// (model/trip.ts) and the session's state. Tested with Vitest (app/view.test.ts).
 
-import type { Activity, Poll, Proposal, Trip } from '../src/trip'
-import { detectConflicts } from '../src/conflicts'
+import type { Activity, Poll, Proposal, Trip } from '../model/trip'
+import { detectConflicts } from '../model/conflicts'
 
 /** The connection and save state shown in the status bar. */
 export type SaveState = 'refused' | 'offline' | 'connecting' | 'saving' | 'saved'
@@ -88,7 +88,7 @@ export function familiesOf (trip: Trip, activity: Activity): string[] {
 }
 
 /** Problems with the plan, by activity id, found by the one set of trip rules
- * (src/conflicts.ts, docs/schema.md): each conflict's sentence on every activity it names,
+ * (model/conflicts.ts, docs/schema.md): each conflict's sentence on every activity it names,
  * with the families it concerns when not everyone. The trip's own total over budget is not
  * on any card: see `planProblems`. */
 export function conflicts (trip: Trip): Map<string, string[]> {

@@ -2,7 +2,7 @@
 
 import { useState, type FormEvent } from 'react'
 import type * as Y from 'yjs'
-import { postChat, type Trip } from '../../src/trip'
+import { postChat, type Trip } from '../../model/trip'
 import type { Me } from '../sync'
 import { memberNames, newId } from '../view'
 import { useAction } from '../useAction'

@@ -2,7 +2,7 @@
 
 import { useState, type FormEvent } from 'react'
 import type * as Y from 'yjs'
-import { addFamily, addMember, type Trip } from '../../src/trip'
+import { addFamily, addMember, type Trip } from '../../model/trip'
 import { newId } from '../view'
 import { useAction } from '../useAction'
 

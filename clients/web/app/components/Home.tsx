@@ -7,7 +7,7 @@ import { knownTrips, rememberTrip, saveMe } from '../device'
 import { newId } from '../view'
 import { IndexeddbPersistence } from 'y-indexeddb'
 import { localStoreName, type Me } from '../sync'
-import { addFamily, createTrip } from '../../src/trip'
+import { addFamily, createTrip } from '../../model/trip'
 import { writeSampleTrip } from '../sample'
 import { routeFromLink, tripHash } from '../route'
 

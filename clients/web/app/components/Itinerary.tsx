@@ -4,7 +4,7 @@
 
 import { useState, type FormEvent } from 'react'
 import type * as Y from 'yjs'
-import { addActivity, removeActivity, scheduleActivity, unscheduleActivity, updateActivity, type Activity, type Trip } from '../../src/trip'
+import { addActivity, removeActivity, scheduleActivity, unscheduleActivity, updateActivity, type Activity, type Trip } from '../../model/trip'
 import type { Me } from '../sync'
 import { useAction } from '../useAction'
 import { clock, familiesOf, formatMoney, itinerary, minutes, newId, planProblems, tripDates, type Entry } from '../view'

@@ -3,8 +3,8 @@
 
 import { useState, type FormEvent } from 'react'
 import type * as Y from 'yjs'
-import { addPollOption, closePoll, openPoll, vote, type Poll, type Trip } from '../../src/trip'
-import { tally as familyTally } from '../../src/tally'
+import { addPollOption, closePoll, openPoll, vote, type Poll, type Trip } from '../../model/trip'
+import { tally as familyTally } from '../../model/tally'
 import { newId, pollTally, pollWinner } from '../view'
 import { useAction } from '../useAction'
 

@@ -2,7 +2,7 @@
 // marks it accepted; the assistant applies it (or marks it stale if the plan moved since).
 
 import type * as Y from 'yjs'
-import { acceptProposal, rejectProposal, type Trip } from '../../src/trip'
+import { acceptProposal, rejectProposal, type Trip } from '../../model/trip'
 import { describeProposal } from '../view'
 import { useAction } from '../useAction'
 
