@@ -1,11 +1,14 @@
 //! The shared conformance cases (`conformance/` at the workspace root, see its README): the
 //! same files the family app's tests read, so that the Rust model and the TypeScript one find
-//! the same conflicts in the same trip, and count the same poll the same way.
+//! the same conflicts in the same trip, count the same poll the same way, and refuse the same
+//! trip for the same reasons.
 
 use std::path::{Path, PathBuf};
 
 use doc_model::types::Poll;
-use doc_model::{detect_conflicts, tally, ConflictRules, Tally, Trip, Weighting};
+use doc_model::{
+    detect_conflicts, tally, trip_from_view, validate_trip, ConflictRules, Tally, Trip, Weighting,
+};
 use serde_json::Value;
 
 /// Every case of one folder of `conformance/`, with its file name.
@@ -65,5 +68,23 @@ fn polls_are_tallied_as_the_shared_cases_say() {
         let expected: Tally = serde_json::from_value(read("tally")).expect(&name);
         let found = tally(&trip, &poll, weighting);
         assert_eq!(found, expected, "{name}: {}", case["about"]);
+    }
+}
+
+#[test]
+fn trips_are_validated_as_the_shared_cases_say() {
+    let cases = cases("validation");
+    assert!(cases.len() >= 4, "the cases are there ({})", cases.len());
+    for (name, case) in cases {
+        let trip = trip_from_view(case["trip"].clone())
+            .unwrap_or_else(|e| panic!("{name}: the trip does not read: {e}"));
+        let found = serde_json::to_value(validate_trip(&trip)).unwrap();
+        assert_eq!(
+            found,
+            case["invalid"],
+            "{name}: {}\nfound:    {}",
+            case["about"],
+            serde_json::to_string_pretty(&found).unwrap()
+        );
     }
 }

@@ -5,6 +5,7 @@
 
 export * from './types.js'
 export { readTrip } from './read.js'
+export { validateTrip, type Invalid } from './valid_trip.js'
 export * from './write/meta.js'
 export * from './write/families.js'
 export * from './write/activities.js'

@@ -2,18 +2,16 @@
 
 import * as Y from 'yjs'
 import { MAX_FAMILIES, MAX_MEMBERS, type Member, type Family } from '../types.js'
-import { ID, check } from '../validate.js'
+import { TOO_MANY_FAMILIES, check, familyProblem, idProblem, memberProblem, refuse } from '../validate.js'
 import { roots, metaOf } from './document.js'
 
 /** Adds a family with its members (a shared map, so concurrent additions are all kept). */
 export function addFamily (doc: Y.Doc, id: string, family: Family, origin: string): void {
-  check(ID.test(id), `${id} is not a valid id`)
-  check(family.name.trim() !== '', 'family name must not be empty')
+  refuse(idProblem(id) ?? familyProblem(family))
   const { families } = roots(doc)
   metaOf(doc)
   check(!families.has(id), `family ${id} exists already`)
-  check(families.size < MAX_FAMILIES, `a trip has at most ${MAX_FAMILIES} families`)
-  check(Object.keys(family.members ?? {}).length <= MAX_MEMBERS, `a family has at most ${MAX_MEMBERS} members`)
+  check(families.size < MAX_FAMILIES, TOO_MANY_FAMILIES)
   doc.transact(() => {
     const f = new Y.Map<unknown>()
     f.set('name', family.name)
@@ -28,8 +26,7 @@ export function addFamily (doc: Y.Doc, id: string, family: Family, origin: strin
 
 /** Adds a member to a family. */
 export function addMember (doc: Y.Doc, familyId: string, id: string, member: Member, origin: string): void {
-  check(ID.test(id), `${id} is not a valid id`)
-  check(member.name.trim() !== '', 'member name must not be empty')
+  refuse(idProblem(id) ?? memberProblem(member))
   const family = roots(doc).families.get(familyId)
   check(family instanceof Y.Map, `there is no family ${familyId}`)
   const members = family!.get('members') as Y.Map<Member>
