@@ -19,6 +19,9 @@ pub enum Fault {
     Flush,
     /// `compact` fails.
     Compact,
+    /// `compact` is put off: the disk has no room for the new snapshot
+    /// ([`StoreError::NoRoomToCompact`]; not a failure of the store).
+    NoRoomToCompact,
 }
 
 /// A store that passes every call to `inner`, unless told to fail it.
@@ -27,6 +30,7 @@ pub struct FaultyStore {
     append: AtomicBool,
     flush: AtomicBool,
     compact: AtomicBool,
+    no_room: AtomicBool,
     compaction_delay_ms: AtomicU64,
 }
 
@@ -38,6 +42,7 @@ impl FaultyStore {
             append: AtomicBool::new(false),
             flush: AtomicBool::new(false),
             compact: AtomicBool::new(false),
+            no_room: AtomicBool::new(false),
             compaction_delay_ms: AtomicU64::new(0),
         }
     }
@@ -48,6 +53,7 @@ impl FaultyStore {
             Fault::Append => &self.append,
             Fault::Flush => &self.flush,
             Fault::Compact => &self.compact,
+            Fault::NoRoomToCompact => &self.no_room,
         };
         flag.store(failing, Ordering::SeqCst);
     }
@@ -85,6 +91,13 @@ impl DocStore for FaultyStore {
             std::thread::sleep(Duration::from_millis(delay));
         }
         self.check(&self.compact, "compact")?;
+        if self.no_room.load(Ordering::SeqCst) {
+            return Err(StoreError::NoRoomToCompact {
+                trip: trip.to_string(),
+                needed: 1 << 30,
+                free: 0,
+            });
+        }
         self.inner.compact(trip)
     }
 

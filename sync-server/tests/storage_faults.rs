@@ -192,6 +192,40 @@ async fn a_compaction_that_fails_fails_the_store() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writers_are_not_held_back_for_compactions_the_disk_has_no_room_for() {
+    // Writers wait (unread) while compactions of their trip fall behind; a compaction put
+    // off for want of room never catches up, and each update would wait the saved timeout.
+    let store = Arc::new(FaultyStore::new(Arc::new(MemoryStore::new())));
+    store.set(Fault::NoRoomToCompact, true);
+    let config = ServerConfig {
+        compact_after_log_bytes: 4 * 1024,
+        saved_timeout: Duration::from_secs(1),
+        ..ServerConfig::default()
+    };
+    let server = start(config, store.clone()).await;
+    let mut writer = connect(&server, "trip").await;
+    let filler = "x".repeat(2 * 1024);
+    for n in 1..=30u64 {
+        write_and_wait_saved(&mut writer, &text_update(n, &filler), n).await;
+    }
+    let metrics = server.app().metrics().render();
+    let count = |kind: &str| {
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("caravan_errors_total{{kind=\"{kind}\"}} ")))
+            .map_or(0.0, |v| v.parse::<f64>().unwrap())
+    };
+    assert!(count("compaction_no_room") > 0.0, "{metrics}");
+    assert_eq!(
+        count("compaction_behind"),
+        0.0,
+        "a writer was held back: {metrics}"
+    );
+    assert!(server.app().rooms.services().health.failure().is_none());
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn below_the_low_water_mark_writes_are_refused_before_the_disk_is_full() {
     let store = Arc::new(MemoryStore::new());
     let config = ServerConfig {

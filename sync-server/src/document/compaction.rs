@@ -108,6 +108,7 @@ pub fn compact(
     let started = Instant::now();
     match store.compact(trip) {
         Ok(report) if report.folded > 0 => {
+            health.compaction_put_off(false);
             metrics.compactions_total.inc();
             tracing::debug!(
                 trip = %trip,
@@ -121,6 +122,7 @@ pub fn compact(
         }
         Ok(_) => None,
         Err(e @ StoreError::NoRoomToCompact { .. }) => {
+            health.compaction_put_off(true);
             metrics.error("compaction_no_room");
             tracing::warn!(trip = %trip, error = %e, "compaction put off");
             None

@@ -12,9 +12,14 @@
 //! *low on space*: new writes are refused before the disk is full (so compaction and sled's own
 //! log always have room), and accepted again as soon as space is freed. Nothing failed, so
 //! nothing is final.
+//!
+//! A compaction that the disk has no room for is *put off* (the log stays as it is, and the
+//! next compaction tries again). While compactions are put off, writers are not held back to
+//! let compactions catch up (`Room::compaction_behind`): none can, and the low-water mark
+//! refuses writes before the disk is full.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::OnceLock;
 
 use persistence::StoreError;
@@ -64,6 +69,8 @@ pub struct StoreHealth {
     failure: OnceLock<String>,
     /// Cancelled when the store fails.
     failed: CancellationToken,
+    /// Set when a compaction was put off for want of room, cleared when one folds again.
+    compactions_put_off: AtomicBool,
 }
 
 impl StoreHealth {
@@ -76,7 +83,20 @@ impl StoreHealth {
             written_since_measure: AtomicU64::new(0),
             failure: OnceLock::new(),
             failed: CancellationToken::new(),
+            compactions_put_off: AtomicBool::new(false),
         }
+    }
+
+    /// Records whether the last compaction was put off for want of room (`true`) or folded
+    /// (`false`).
+    pub fn compaction_put_off(&self, put_off: bool) {
+        self.compactions_put_off.store(put_off, Ordering::Relaxed);
+    }
+
+    /// True while compactions are put off for want of room: waiting for one to catch up
+    /// cannot help.
+    pub fn compactions_put_off(&self) -> bool {
+        self.compactions_put_off.load(Ordering::Relaxed)
     }
 
     /// `Ok` when a write may be made now; otherwise why not.

@@ -72,7 +72,13 @@ impl Room {
     /// more than twice what queues a compaction. The connections writing to it then wait
     /// (`ws::reader`) until a compaction catches up, so that a client rewriting a big text
     /// as fast as it can grows the store by at most that much, whatever the disk's speed.
+    /// Never while compactions are put off for want of room (`health`): waiting would hold
+    /// every writer for `--saved-timeout-secs` an update and fold nothing, and the low-water
+    /// mark refuses writes before the disk is full.
     pub fn compaction_behind(&self) -> bool {
+        if self.services.health.compactions_put_off() {
+            return false;
+        }
         let state = self.lock();
         let unfolded = state
             .doc
