@@ -140,8 +140,8 @@ impl Room {
     pub(super) fn reload(&self, state: &mut RoomState) {
         let services = &self.services;
         services.metrics.error("doc_reloaded");
-        self.ahead_of_store
-            .store(false, std::sync::atomic::Ordering::Release);
+        // What the store says now (an update not stored) is what this reload answers.
+        let _ = self.news.take_not_stored();
         match load_doc(services.store.as_ref(), &self.trip, &services.metrics) {
             Ok(loaded) => {
                 tracing::warn!(trip = %self.trip, "reloaded the document from the store after a failed update");

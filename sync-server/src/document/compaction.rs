@@ -18,16 +18,13 @@ use std::time::Instant;
 use persistence::{Compaction, DocStore, StoreError, TripId};
 
 use super::store::health::StoreHealth;
+use super::store::news::StoreNews;
 use crate::metrics::Metrics;
 
-/// Told how a compaction went when it folded something (a loaded room records the trip's new
-/// size with it).
-pub type OnCompacted = Box<dyn FnOnce(&Compaction) + Send>;
-
-/// One trip to compact, and whom to tell.
+/// One trip to compact, and the room to tell its new sizes (when it is loaded).
 struct Job {
     trip: TripId,
-    on_done: Option<OnCompacted>,
+    room: Option<Arc<StoreNews>>,
 }
 
 /// The queue of compactions and the thread that runs them.
@@ -61,8 +58,8 @@ impl Compactor {
                     }));
                     match outcome {
                         Ok(Some(report)) => {
-                            if let Some(on_done) = job.on_done {
-                                on_done(&report);
+                            if let Some(room) = job.room {
+                                room.compacted(report.bytes_before, report.bytes_after);
                             }
                         }
                         Ok(None) => {}
@@ -82,14 +79,14 @@ impl Compactor {
         }
     }
 
-    /// Queues a compaction of `trip` (unless one is already waiting); `on_done` is told how
-    /// it went.
-    pub fn queue(&self, trip: TripId, on_done: Option<OnCompacted>) {
+    /// Queues a compaction of `trip` (unless one is already waiting); `room` hears its new
+    /// sizes.
+    pub fn queue(&self, trip: TripId, room: Option<Arc<StoreNews>>) {
         if !self.queued.lock().insert(trip.clone()) {
             return;
         }
         // Fails only when the thread could not start, which was logged.
-        let _ = self.jobs.send(Job { trip, on_done });
+        let _ = self.jobs.send(Job { trip, room });
     }
 }
 

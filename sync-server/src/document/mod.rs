@@ -40,7 +40,7 @@ pub mod unload;
 pub mod watch;
 
 pub use change::{ChangeError, Changed};
-pub use compaction::{Compactor, OnCompacted};
+pub use compaction::Compactor;
 pub use events::EventFeed;
 pub use load::{load_doc, LoadError, LoadedDoc};
 pub use origin::{ConnId, Origin};
@@ -52,5 +52,6 @@ pub use shutdown::ShutdownReport;
 pub use store::group_commit::GroupCommit;
 pub use store::health::{StoreHealth, Unwritable, EXIT_STORE_FAILED};
 pub use store::log_writer::{LogWriter, QueuedAppend};
+pub use store::news::StoreNews;
 pub use store::saved::NotSaved;
 pub use store::trip_store::TripStore;

@@ -5,8 +5,7 @@
 
 use parking_lot::{Mutex, MutexGuard};
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
 use std::time::Instant;
 
 use persistence::TripId;
@@ -15,18 +14,18 @@ use yrs::Doc;
 use super::origin::ConnId;
 use super::peer::{CloseReason, Peer};
 use super::services::Services;
+use super::store::news::StoreNews;
 use crate::protocol::RoomDoc;
 
 /// One loaded trip.
 pub struct Room {
     /// The trip this room holds.
     pub trip: TripId,
-    /// This room, for background work that reports back to it (compaction).
-    pub(super) me: Weak<Room>,
     pub(super) services: Arc<Services>,
-    /// Set by the log writer when an update of this room could not be stored: the document
-    /// in memory holds it, the store does not, and the next [`Room::lock_current`] reloads.
-    pub(super) ahead_of_store: Arc<AtomicBool>,
+    /// What the store's background work tells this room (see `store::news`): an update not
+    /// stored (the next [`Room::lock_current`] reloads), a compaction's new sizes (the next
+    /// lock records them).
+    pub(super) news: Arc<StoreNews>,
     state: Mutex<RoomState>,
 }
 
@@ -74,9 +73,8 @@ impl Room {
         services: Arc<Services>,
     ) -> Arc<Room> {
         let compacted_bytes = doc.stored_bytes();
-        Arc::new_cyclic(|me| Room {
+        Arc::new(Room {
             trip,
-            me: me.clone(),
             state: Mutex::new(RoomState {
                 doc,
                 peers: HashMap::new(),
@@ -89,15 +87,21 @@ impl Room {
                 watchers: HashMap::new(),
             }),
             services,
-            ahead_of_store: Arc::new(AtomicBool::new(false)),
+            news: Arc::default(),
         })
     }
 
-    /// The room's state, locked, for its bookkeeping (peers, counts, sizes): never reloads.
+    /// The room's state, locked, for its bookkeeping (peers, counts, sizes), with the sizes of
+    /// a compaction that ended since: never reloads.
     pub(super) fn lock(&self) -> MutexGuard<'_, RoomState> {
         // parking_lot's mutex does not poison: a panic while holding the lock is caught inside
         // yrs calls, and the state after it is still the best we have.
-        self.state.lock()
+        let mut state = self.state.lock();
+        if let Some((before, after)) = self.news.take_compacted() {
+            state.doc.record_compaction(before, after);
+            state.compacted_bytes = after;
+        }
+        state
     }
 
     /// The room's state, locked, for a use of its document (a read, a change, a join): when
@@ -105,7 +109,7 @@ impl Room {
     /// first rebuilt from the store, so that no one reads or builds on what was not saved.
     pub(super) fn lock_current(&self) -> MutexGuard<'_, RoomState> {
         let mut state = self.lock();
-        if self.ahead_of_store.load(Ordering::Acquire) && !state.closed {
+        if !state.closed && self.news.take_not_stored() {
             self.reload(&mut state);
         }
         state
@@ -170,12 +174,5 @@ impl Room {
     /// The trip's size as its limit counts it (see `RoomDoc::size`).
     pub fn size(&self) -> usize {
         self.lock().doc.size()
-    }
-
-    /// A compaction of this trip replaced `before` stored bytes by `after`.
-    pub(super) fn compacted(&self, before: usize, after: usize) {
-        let mut state = self.lock();
-        state.doc.record_compaction(before, after);
-        state.compacted_bytes = after;
     }
 }

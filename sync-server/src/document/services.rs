@@ -5,10 +5,11 @@ use std::sync::Arc;
 
 use persistence::{DocStore, TripId};
 
-use super::compaction::{Compactor, OnCompacted};
+use super::compaction::Compactor;
 use super::events::EventFeed;
 use super::store::group_commit::GroupCommit;
 use super::store::health::StoreHealth;
+use super::store::news::StoreNews;
 use super::store::trip_store::TripStore;
 use crate::config::ServerConfig;
 use crate::metrics::Metrics;
@@ -56,8 +57,8 @@ impl Services {
         }
     }
 
-    /// Queues a compaction of a trip's log (see [`Compactor`]); `on_done` is told how it went.
-    pub fn queue_compaction(&self, trip: TripId, on_done: Option<OnCompacted>) {
-        self.compactor.queue(trip, on_done);
+    /// Queues a compaction of a trip's log (see [`Compactor`]); `room` hears its new sizes.
+    pub fn queue_compaction(&self, trip: TripId, room: Option<Arc<StoreNews>>) {
+        self.compactor.queue(trip, room);
     }
 }

@@ -16,12 +16,13 @@
 //! next used (see `Room::lock_current`): memory again holds only what was stored.
 
 use parking_lot::{Mutex, MutexGuard};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use persistence::{DocStore, StoreError, TripId, UpdateMeta};
 
 use super::health::StoreHealth;
+use super::news::StoreNews;
 use super::saved::NotSaved;
 use crate::document::origin::Origin;
 use crate::document::peer::Hangup;
@@ -37,8 +38,8 @@ pub struct QueuedAppend {
     pub at_ms: u64,
     /// Who sent it (written in the log as `Origin::label`).
     pub origin: Origin,
-    /// Set when it could not be stored: its room's document is then ahead of the store.
-    pub room_ahead: Option<Arc<AtomicBool>>,
+    /// Told when it could not be stored: its room's document is then ahead of the store.
+    pub room: Option<Arc<StoreNews>>,
     /// Hangs up the sender's connection when it could not be stored.
     pub sender: Option<Arc<Hangup>>,
 }
@@ -52,15 +53,15 @@ impl QueuedAppend {
             update,
             at_ms: persistence::now_ms(),
             origin,
-            room_ahead: None,
+            room: None,
             sender: None,
         }
     }
 
     /// Tells the room and the sender that it was not stored.
     fn not_stored(&self) {
-        if let Some(ahead) = &self.room_ahead {
-            ahead.store(true, Ordering::Release);
+        if let Some(room) = &self.room {
+            room.not_stored();
         }
         if let Some(sender) = &self.sender {
             NotSaved::NotStored.hang_up(sender);

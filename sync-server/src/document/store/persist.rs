@@ -6,7 +6,6 @@
 use super::log_writer::QueuedAppend;
 use super::saved::NotSaved;
 use crate::document::change::ChangeError;
-use crate::document::compaction::OnCompacted;
 use crate::document::origin::{ConnId, Origin};
 use crate::document::room::{Room, RoomState};
 
@@ -39,7 +38,7 @@ impl Room {
             trip: self.trip.clone(),
             at_ms: persistence::now_ms(),
             origin: origin.clone(),
-            room_ahead: Some(self.ahead_of_store.clone()),
+            room: Some(self.news.clone()),
             sender: sender.map(|peer| peer.hangup.clone()),
             update,
         });
@@ -105,13 +104,7 @@ impl Room {
             // The compaction folds (about) every entry logged so far; count afresh from here.
             state.log_len = 0;
             state.log_bytes = 0;
-            let room = self.me.clone();
-            let on_done: OnCompacted = Box::new(move |report| {
-                if let Some(room) = room.upgrade() {
-                    room.compacted(report.bytes_before, report.bytes_after);
-                }
-            });
-            services.queue_compaction(self.trip.clone(), Some(on_done));
+            services.queue_compaction(self.trip.clone(), Some(self.news.clone()));
         }
     }
 }
