@@ -8,23 +8,23 @@
 //! | attach | [`link`] | how it reaches a trip: over the protocol, or attached to a room inside the server |
 //! | stay | [`runner`] | joining the trips people open (`trips.rs`, `event_feed.rs`), its loop in one trip (`trip_loop.rs`) |
 //! | notice, react | [`reactions`] | [`Assistant::step`]: one file per reaction (chat answers, poll options, poll results, poll deadlines, conflict fixes, accepted proposals), free of I/O |
-//! | understand | [`understand`] | what a message says: addressed to the assistant, what it asks, which days it names |
+//! | understand | [`language`] | what a message says, with no model: addressed to the assistant, its intent (plan, check, move, remove, poll options, budget, what's on, ideas, summary, help) and entities (days, a family, a kind, an activity or poll named loosely, a time) |
 //! | plan | [`planner`] | the built-in planner: schedules ideas, fixes conflicts, suggests poll options |
 //! | plan (optional) | [`llm`] | a language model: providers, breaker, cache, budgets, the answer's schema and check |
 //! | who | [`identity`] | the member id it writes as |
 //! | count | [`metrics`] | its Prometheus metrics |
 //!
-//! Imports run one way: `runner` -> `reactions`, `llm`, `link`; `reactions` -> `understand`,
-//! `planner`; `understand` -> `planner`; everything -> `doc_model`.
+//! Imports run one way: `runner` -> `reactions`, `llm`, `link`; `reactions` -> `language`,
+//! `planner`; `language` -> `planner`; everything -> `doc_model`.
 
 pub mod identity;
+pub mod language;
 pub mod link;
 pub mod llm;
 pub mod metrics;
 pub mod planner;
 pub mod reactions;
 pub mod runner;
-pub mod understand;
 
 pub use link::{Linker, TripLink, WATCHED_ROOTS};
 pub use reactions::{Assistant, LlmJob, StepReport, ASSISTANT};

@@ -4,50 +4,16 @@
 //! fixes; and nothing is done twice, also by a fresh assistant after a restart.
 
 use ai_bridge::{Assistant, ASSISTANT};
-use chrono::{Duration, NaiveDate, TimeZone, Utc};
+use chrono::Duration;
 use doc_model::{
     detect_conflicts, ChatMessage, ConflictRules, NewPoll, PollKind, PollStatus, ProposalStatus,
-    Trip, TripDoc, Vote,
+    TripDoc, Vote,
 };
 use yrs::{Map, Transact};
 
-fn start() -> NaiveDate {
-    NaiveDate::from_ymd_opt(2027, 7, 1).unwrap()
-}
+mod common;
 
-fn now() -> chrono::DateTime<Utc> {
-    Utc.with_ymd_and_hms(2027, 6, 1, 12, 0, 0).unwrap()
-}
-
-/// The sample trip in a fresh document, its sample chat left out.
-fn sample_doc() -> TripDoc {
-    let mut trip = doc_model::sample::sample_trip(start());
-    trip.chat.clear();
-    trip.proposals.clear();
-    trip.polls.clear();
-    let doc = TripDoc::new(yrs::Doc::new());
-    doc.import("test", &trip).unwrap();
-    doc
-}
-
-fn read(doc: &TripDoc) -> Trip {
-    doc.read().trip.unwrap()
-}
-
-fn say(doc: &TripDoc, id: &str, text: &str) {
-    doc.post_chat(
-        "claire",
-        &ChatMessage {
-            id: id.into(),
-            author: "claire".into(),
-            text: text.into(),
-            at: now(),
-            mentions: vec![],
-            reply_to: None,
-        },
-    )
-    .unwrap();
-}
+use common::{now, read, sample_doc, say, start};
 
 /// What a stock Yjs client does to accept: set the proposal's `status` (and `decidedBy`).
 fn accept_like_a_stock_client(doc: &TripDoc, id: &str) {

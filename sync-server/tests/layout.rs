@@ -475,7 +475,7 @@ const ASSISTANT_LAYERS: &[(&str, usize)] = &[
     ("link", 3),
     ("reactions", 3),
     ("llm", 2),
-    ("understand", 2),
+    ("language", 2),
     ("planner", 1),
     ("identity", 0),
     ("metrics", 0),

@@ -3,7 +3,7 @@
 use chrono::NaiveDate;
 use doc_model::{
     activity_cost, money, Activity, ActivityKind, BookingStatus, Conflict, ConflictKind, EditOp,
-    Placement, PollOption, Trip,
+    LocalTime, Placement, PollOption, Trip,
 };
 
 use super::config::PlannerConfig;
@@ -12,7 +12,9 @@ use super::schedule::DayBook;
 /// A proposal's content: summary, rationale, ops.
 pub type Fix = (String, String, Vec<EditOp>);
 
-fn placement(activity: &Activity) -> Placement {
+/// Where an activity is now, as an edit expects to find it (an edit made on a changed plan
+/// is found stale instead of applied).
+pub fn placement(activity: &Activity) -> Placement {
     Placement {
         date: activity.date,
         start: activity.start,
@@ -41,6 +43,44 @@ fn days_from(trip: &Trip, first: Option<NaiveDate>) -> Vec<NaiveDate> {
         }
     }
     days
+}
+
+/// Moves activity `id` to `date`: at `start` when one is asked (keeping its duration), else at
+/// the earliest free time of that day (as the planner places an idea). `None` when the day has
+/// no room, or there is no such activity. The op and why.
+pub fn move_to(
+    trip: &Trip,
+    id: &str,
+    date: NaiveDate,
+    start: Option<LocalTime>,
+    config: &PlannerConfig,
+) -> Option<(EditOp, String)> {
+    let activity = trip.activities.get(id)?;
+    if let Some(start) = start {
+        let op = EditOp::ScheduleActivity {
+            id: id.to_owned(),
+            date,
+            start: Some(start),
+            duration_min: activity.duration_min,
+            expect: placement(activity),
+        };
+        return Some((op, format!("at {start}, as asked")));
+    }
+    let mut book = DayBook::without(trip, config, Some(id));
+    let mut idea = activity.clone();
+    idea.date = None;
+    idea.start = None;
+    let choice = book.place(id, &idea, &[date]).ok()?;
+    Some((
+        EditOp::ScheduleActivity {
+            id: id.to_owned(),
+            date: choice.date,
+            start: Some(choice.start),
+            duration_min: Some(choice.duration_min),
+            expect: placement(activity),
+        },
+        choice.why,
+    ))
 }
 
 /// Moves `id` to the earliest free time, its own day first: the ops and why.
@@ -227,7 +267,10 @@ pub fn poll_options(trip: &Trip, poll: &str, max: usize) -> Vec<(String, PollOpt
             }
             let cost = activity_cost(trip, activity);
             if cost > 0 {
-                details.push(format!("about {cost} {} for the group", trip.meta.currency));
+                details.push(format!(
+                    "about {} for the group",
+                    money(cost, &trip.meta.currency)
+                ));
             }
             if let Some(location) = &activity.location {
                 details.push(location.name.clone());

@@ -17,12 +17,12 @@
 //! | --- | --- |
 //! | `config.rs` | [`PlannerConfig`], [`PaceRules`] |
 //! | `schedule.rs` | [`plan`]: ideas into free time, and the day book |
-//! | `fixes.rs` | [`fix_conflict`], [`poll_options`] |
+//! | `fixes.rs` | [`fix_conflict`], [`move_to`], [`poll_options`] |
 
 mod config;
 mod fixes;
 mod schedule;
 
 pub use config::{pace_rules, PaceRules, PlannerConfig};
-pub use fixes::{fix_conflict, poll_options};
+pub use fixes::{fix_conflict, move_to, placement, poll_options};
 pub use schedule::{hhmm, plan, plan_ideas, trip_days, Choice, Plan};

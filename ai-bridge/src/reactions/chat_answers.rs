@@ -1,15 +1,16 @@
-//! The assistant in the chat: answering the messages addressed to it (a check of the plan, a
-//! plan on request, the help text), and (with a language model) the jobs the runner carries to
-//! the model and back.
+//! The assistant in the chat: answering the messages addressed to it by what they ask
+//! (`language`): a check of the plan, a plan, a move or a removal (proposals), poll options,
+//! and the answers that change nothing (`chat_facts`: what's on, the budget, ideas, a
+//! summary); and (with a language model) the jobs the runner carries to the model and back.
 
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
-use doc_model::{detect_conflicts, ModelError, Trip, TripDoc};
+use doc_model::{detect_conflicts, EditOp, ModelError, PollStatus, Trip, TripDoc};
 
-use super::{Assistant, Done, LlmJob, StepReport, ASSISTANT};
+use super::{chat_facts, Assistant, Done, LlmJob, StepReport, ASSISTANT};
+use crate::language::{mentions_assistant, understand, Intent, Understood};
 use crate::planner;
-use crate::understand::{dates_named, mentions_assistant, request_in, Request};
 
 impl Assistant {
     pub(super) fn answer_chat(
@@ -28,9 +29,14 @@ impl Assistant {
             {
                 continue;
             }
-            let text = message.text.to_lowercase();
-            let reply = match request_in(&text) {
-                Request::Check => self.check_reply(trip),
+            let asked = understand(trip, &message.text, now.date_naive());
+            let reply = match asked.intent {
+                Intent::Check => self.check_reply(trip),
+                Intent::WhatsOn => chat_facts::whats_on(trip, &asked),
+                Intent::Budget => chat_facts::budget(trip, &asked),
+                Intent::Summary => chat_facts::summary(trip),
+                // With a model, it answers what is open-ended; the figures above are the
+                // model's own rules' and are answered here.
                 _ if self.use_model => {
                     self.in_flight.insert(message.id.clone());
                     report.jobs.push(LlmJob {
@@ -40,8 +46,12 @@ impl Assistant {
                     });
                     continue;
                 }
-                Request::Plan => self.plan_reply(doc, trip, &message.id, &text, now, report)?,
-                Request::Other => HELP.to_owned(),
+                Intent::Plan => self.plan_reply(doc, trip, &message.id, &asked, now, report)?,
+                Intent::Move => self.move_reply(doc, trip, &message.id, &asked, now, report)?,
+                Intent::Remove => self.remove_reply(doc, trip, &message.id, &asked, now, report)?,
+                Intent::PollOptions => self.poll_options_reply(doc, trip, &asked)?,
+                Intent::Ideas => chat_facts::ideas(trip, &asked),
+                Intent::Help => help(trip, &asked),
             };
             self.say(doc, now, message.id.clone(), reply)?;
             report.answered.push(message.id.clone());
@@ -65,12 +75,16 @@ impl Assistant {
         if Done::of(&trip).replies.contains(&job.message_id) {
             return Ok(report);
         }
-        let text = job.text.to_lowercase();
+        let asked = understand(&trip, &job.text, now.date_naive());
         let fallback = |assistant: &mut Assistant, report: &mut StepReport, why: String| {
-            let rest = if request_in(&text) == Request::Plan {
-                assistant.plan_reply(doc, &trip, &job.message_id, &text, now, report)?
-            } else {
-                HELP.to_owned()
+            let id = &job.message_id;
+            let rest = match asked.intent {
+                Intent::Plan => assistant.plan_reply(doc, &trip, id, &asked, now, report)?,
+                Intent::Move => assistant.move_reply(doc, &trip, id, &asked, now, report)?,
+                Intent::Remove => assistant.remove_reply(doc, &trip, id, &asked, now, report)?,
+                Intent::PollOptions => assistant.poll_options_reply(doc, &trip, &asked)?,
+                Intent::Ideas => chat_facts::ideas(&trip, &asked),
+                _ => help(&trip, &asked),
             };
             Ok::<String, ModelError>(format!("{why} {rest}"))
         };
@@ -131,17 +145,22 @@ impl Assistant {
         }
     }
 
-    /// Plans the days `text` names with the built-in planner, proposes the plan, and says so.
+    /// Plans the days asked (every day when none is named) with the built-in planner,
+    /// proposes the plan, and says so.
     fn plan_reply(
         &mut self,
         doc: &TripDoc,
         trip: &Trip,
         message_id: &str,
-        text: &str,
+        asked: &Understood,
         now: DateTime<Utc>,
         report: &mut StepReport,
     ) -> Result<String, ModelError> {
-        let dates = dates_named(trip, text);
+        let dates = if asked.days.is_empty() {
+            planner::trip_days(trip)
+        } else {
+            asked.days.clone()
+        };
         let plan = planner::plan(trip, &dates, &self.config);
         if plan.choices.is_empty() {
             let why = plan
@@ -182,9 +201,196 @@ impl Assistant {
             "I proposed a plan: {summary}. Accept it in the proposals to add it to the itinerary."
         ))
     }
+
+    /// Proposes one edit of the plan, after checking it applies to the trip as it is.
+    #[allow(clippy::too_many_arguments)]
+    fn propose_one(
+        &mut self,
+        doc: &TripDoc,
+        trip: &Trip,
+        message_id: &str,
+        summary: String,
+        rationale: String,
+        op: EditOp,
+        now: DateTime<Utc>,
+        report: &mut StepReport,
+    ) -> Result<String, ModelError> {
+        if let Err(reason) = doc_model::check_ops(trip, std::slice::from_ref(&op)) {
+            return Ok(format!("I cannot propose that: {reason}."));
+        }
+        let id = self.propose(
+            doc,
+            now,
+            format!("chat:{message_id}"),
+            summary.clone(),
+            rationale,
+            vec![op],
+        )?;
+        report.proposed.push(id);
+        Ok(format!(
+            "I proposed: {summary}. Accept it in the proposals to change the itinerary."
+        ))
+    }
+
+    /// "Move the cable car to day 3": a proposal scheduling that activity on the day (and at
+    /// the time) asked.
+    fn move_reply(
+        &mut self,
+        doc: &TripDoc,
+        trip: &Trip,
+        message_id: &str,
+        asked: &Understood,
+        now: DateTime<Utc>,
+        report: &mut StepReport,
+    ) -> Result<String, ModelError> {
+        let Some(id) = &asked.activity else {
+            return Ok(format!(
+                "Which activity should I move? {}",
+                activity_names(trip)
+            ));
+        };
+        let activity = &trip.activities[id];
+        let Some(date) = asked.days.first().copied().or(activity.date) else {
+            return Ok(format!(
+                "To which day should I move {}? Say \"to day 2\" or \"to Saturday\".",
+                activity.title
+            ));
+        };
+        let Some((op, why)) = planner::move_to(trip, id, date, asked.time, &self.config) else {
+            return Ok(format!(
+                "{} does not fit on {}: that day has no room for it.",
+                activity.title,
+                date.format("%a %-d %b")
+            ));
+        };
+        let summary = format!("Move {} to {}", activity.title, date.format("%a %-d %b"));
+        self.propose_one(doc, trip, message_id, summary, why, op, now, report)
+    }
+
+    /// "Remove the museum": a proposal removing that activity.
+    fn remove_reply(
+        &mut self,
+        doc: &TripDoc,
+        trip: &Trip,
+        message_id: &str,
+        asked: &Understood,
+        now: DateTime<Utc>,
+        report: &mut StepReport,
+    ) -> Result<String, ModelError> {
+        let Some(id) = &asked.activity else {
+            return Ok(format!(
+                "Which activity should I remove? {}",
+                activity_names(trip)
+            ));
+        };
+        let activity = &trip.activities[id];
+        let op = EditOp::RemoveActivity {
+            id: id.clone(),
+            expect: planner::placement(activity),
+        };
+        let summary = format!("Remove {}", activity.title);
+        self.propose_one(
+            doc,
+            trip,
+            message_id,
+            summary,
+            "As asked in the chat.".into(),
+            op,
+            now,
+            report,
+        )
+    }
+
+    /// "Suggest options for the dinner poll": options from the trip's own ideas, added to the
+    /// poll named (or the only open one).
+    fn poll_options_reply(
+        &mut self,
+        doc: &TripDoc,
+        trip: &Trip,
+        asked: &Understood,
+    ) -> Result<String, ModelError> {
+        let Some(id) = &asked.poll else {
+            let open: Vec<&str> = trip
+                .polls
+                .values()
+                .filter(|p| p.status == PollStatus::Open)
+                .map(|p| p.question.as_str())
+                .collect();
+            return Ok(if open.is_empty() {
+                "There is no open poll: open one in the Polls tab, and ask me for options."
+                    .to_owned()
+            } else {
+                format!("For which poll? Open: {}.", open.join("; "))
+            });
+        };
+        let poll = &trip.polls[id];
+        if poll.status != PollStatus::Open {
+            return Ok(format!(
+                "\"{}\" is closed: it takes no more options.",
+                poll.question
+            ));
+        }
+        let options = planner::poll_options(trip, id, 4);
+        if options.is_empty() {
+            return Ok(format!("No idea in the trip fits \"{}\" that is not already an option: add ideas, and I can suggest them.", poll.question));
+        }
+        let labels: Vec<String> = options.iter().map(|(_, o)| o.label.clone()).collect();
+        for (option_id, option) in options {
+            doc.add_poll_option(ASSISTANT, id, &option_id, &option)?;
+        }
+        Ok(format!(
+            "I added {} to \"{}\".",
+            labels.join(", "),
+            poll.question
+        ))
+    }
+}
+
+/// The trip's activities, named, for a question back.
+fn activity_names(trip: &Trip) -> String {
+    let names: Vec<&str> = trip.activities.values().map(|a| a.title.as_str()).collect();
+    if names.is_empty() {
+        "The trip has no activity yet.".to_owned()
+    } else {
+        format!("The trip has: {}.", names.join(", "))
+    }
+}
+
+/// The help text, with what was understood of the message (the days and activity it names).
+fn help(trip: &Trip, asked: &Understood) -> String {
+    let mut understood = Vec::new();
+    if !asked.days.is_empty() {
+        let days: Vec<String> = asked
+            .days
+            .iter()
+            .map(|d| d.format("%a %-d %b").to_string())
+            .collect();
+        understood.push(format!(
+            "the day{} {}",
+            if days.len() == 1 { "" } else { "s" },
+            days.join(", ")
+        ));
+    }
+    if let Some(a) = asked
+        .activity
+        .as_ref()
+        .and_then(|id| trip.activities.get(id))
+    {
+        understood.push(format!("the activity {}", a.title));
+    }
+    match understood.is_empty() {
+        true => HELP.to_owned(),
+        false => format!(
+            "I understood {}, but not what to do with it. {HELP}",
+            understood.join(" and ")
+        ),
+    }
 }
 
 /// What the assistant can do, said when a message asks for nothing it understands.
-const HELP: &str = "I can plan days (\"@assistant plan day 2\", \"@assistant plan the trip\"), \
-check the plan for problems (\"@assistant check the plan\"), suggest options for polls that ask \
-for them, and count the votes when a poll closes.";
+const HELP: &str = "I can plan days (\"plan day 2\", \"what should we do on Sunday?\"), check the \
+plan (\"is anything wrong?\"), move or remove an activity (\"move the cable car to day 3\"), \
+suggest poll options (\"options for the dinner poll\"), say what's on (\"what are we doing \
+tomorrow?\"), what it costs (\"how much have we spent?\", \"per family\"), which ideas fit \
+(\"any indoor ideas?\"), and sum the trip up (\"summarize the trip\"). Write @assistant first; \
+the Assistant tab lists examples.";

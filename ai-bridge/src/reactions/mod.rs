@@ -23,6 +23,7 @@ use crate::planner::PlannerConfig;
 
 mod accepted_proposals;
 mod chat_answers;
+mod chat_facts;
 mod conflict_fixes;
 mod poll_deadlines;
 mod poll_options;

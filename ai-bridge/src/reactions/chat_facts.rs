@@ -1,0 +1,281 @@
+//! The assistant's answers in the chat that change nothing: what is planned, what the trip
+//! costs, which ideas fit, a summary. Every figure comes from `doc_model`'s own rules
+//! (`activity_cost`, `participants`, `money`), so the chat says what the app shows.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use doc_model::{activity_cost, money, participants, ActivityKind, CostPer, PollStatus, Trip};
+
+use crate::language::{BudgetQuestion, Understood, Wanted};
+use crate::planner::trip_days;
+
+/// A day as people read it: `Sat 3 Jul`.
+fn day(date: NaiveDate) -> String {
+    date.format("%a %-d %b").to_string()
+}
+
+/// The activities of `date` for `family` (every family when `None`), by start.
+fn day_plan(trip: &Trip, date: NaiveDate, family: Option<&str>) -> Vec<String> {
+    let mut planned: Vec<_> = trip
+        .activities
+        .values()
+        .filter(|a| a.date == Some(date))
+        .filter(|a| family.is_none_or(|f| participants(trip, a).contains(&f)))
+        .collect();
+    planned.sort_by_key(|a| (a.start.map_or(u16::MAX, |s| s.minutes()), a.title.clone()));
+    planned
+        .iter()
+        .map(|a| match a.start {
+            Some(start) => format!("{start} {}", a.title),
+            None => a.title.clone(),
+        })
+        .collect()
+}
+
+/// "What are we doing tomorrow?": the named days' plan (every day when none is named).
+pub fn whats_on(trip: &Trip, asked: &Understood) -> String {
+    let days = if asked.days.is_empty() {
+        trip_days(trip)
+    } else {
+        asked.days.clone()
+    };
+    let family = asked.family.as_deref();
+    let lines: Vec<String> = days
+        .iter()
+        .map(|d| {
+            let plan = day_plan(trip, *d, family);
+            if plan.is_empty() {
+                format!("{}: nothing planned yet", day(*d))
+            } else {
+                format!("{}: {}", day(*d), plan.join(", "))
+            }
+        })
+        .collect();
+    let whose = family
+        .and_then(|f| trip.families.get(f))
+        .map_or(String::new(), |f| format!(" for {}", f.name));
+    format!("Planned{whose}: {}.", lines.join("; "))
+}
+
+/// What each family pays of an activity: per person, its members; per family, once; per
+/// group, an equal share of the families taking part.
+fn family_shares(trip: &Trip) -> BTreeMap<String, u64> {
+    let mut shares: BTreeMap<String, u64> = BTreeMap::new();
+    for activity in trip.activities.values().filter(|a| a.date.is_some()) {
+        let families = participants(trip, activity);
+        let count = families.len().max(1) as u64;
+        for family in families {
+            let people = trip
+                .families
+                .get(family)
+                .map_or(1, |f| f.members.len().max(1)) as u64;
+            let share = match activity.cost_per {
+                CostPer::Person => activity.cost.saturating_mul(people),
+                CostPer::Family => activity.cost,
+                CostPer::Group => activity.cost / count,
+            };
+            *shares.entry(family.to_owned()).or_default() += share;
+        }
+    }
+    shares
+}
+
+/// "How much have we spent?": the plan's cost (scheduled activities), against the budget,
+/// by family, person or day when asked.
+pub fn budget(trip: &Trip, asked: &Understood) -> String {
+    let currency = &trip.meta.currency;
+    let scheduled = trip.activities.values().filter(|a| a.date.is_some());
+    let cost_of = |date: Option<NaiveDate>| -> u64 {
+        trip.activities
+            .values()
+            .filter(|a| a.date.is_some() && (date.is_none() || a.date == date))
+            .map(|a| activity_cost(trip, a))
+            .sum()
+    };
+    let total: u64 = scheduled.map(|a| activity_cost(trip, a)).sum();
+    let against = if trip.meta.budget > 0 {
+        let left = trip.meta.budget.saturating_sub(total);
+        let over = total.saturating_sub(trip.meta.budget);
+        if over > 0 {
+            format!(
+                ", {} over the budget of {}",
+                money(over, currency),
+                money(trip.meta.budget, currency)
+            )
+        } else {
+            format!(
+                ", {} of the budget of {} left",
+                money(left, currency),
+                money(trip.meta.budget, currency)
+            )
+        }
+    } else {
+        " (the trip has no budget)".to_owned()
+    };
+    let people: usize = trip.families.values().map(|f| f.members.len()).sum();
+    let detail = match asked.budget.unwrap_or(BudgetQuestion::Total) {
+        BudgetQuestion::PerFamily => {
+            let shares = family_shares(trip);
+            let list: Vec<String> = trip
+                .families
+                .iter()
+                .map(|(id, f)| {
+                    format!(
+                        "{} {}",
+                        f.name,
+                        money(shares.get(id).copied().unwrap_or(0), currency)
+                    )
+                })
+                .collect();
+            format!(" By family: {}.", list.join(", "))
+        }
+        BudgetQuestion::PerPerson if people > 0 => {
+            format!(
+                " That is {} a person ({people} people).",
+                money(total / people as u64, currency)
+            )
+        }
+        BudgetQuestion::PerDay => {
+            let list: Vec<String> = trip_days(trip)
+                .into_iter()
+                .map(|d| format!("{} {}", day(d), money(cost_of(Some(d)), currency)))
+                .collect();
+            format!(" By day: {}.", list.join(", "))
+        }
+        _ => String::new(),
+    };
+    let family = asked
+        .family
+        .as_deref()
+        .and_then(|f| Some((f, trip.families.get(f)?)));
+    if let Some((id, f)) = family {
+        let share = family_shares(trip).get(id).copied().unwrap_or(0);
+        return format!(
+            "{}'s share of the plan so far: {}.",
+            f.name,
+            money(share, currency)
+        );
+    }
+    if let [date] = asked.days.as_slice() {
+        return format!(
+            "{} costs {}.",
+            day(*date),
+            money(cost_of(Some(*date)), currency)
+        );
+    }
+    format!(
+        "The plan so far costs {}{against}.{detail}",
+        money(total, currency)
+    )
+}
+
+/// True when an activity is an idea of the kind wanted: a meal for a meal; for something
+/// indoors, a meal, or a title or notes that say so.
+fn fits(activity: &doc_model::Activity, wanted: Option<Wanted>) -> bool {
+    const INDOOR_WORDS: [&str; 10] = [
+        "museum", "musée", "gallery", "indoor", "inside", "spa", "pool", "cinema", "aquarium",
+        "church",
+    ];
+    match wanted {
+        None => true,
+        Some(Wanted::Meal) => activity.kind == ActivityKind::Meal,
+        Some(Wanted::Indoor) => {
+            let text = format!(
+                "{} {} {}",
+                activity.title,
+                activity.notes,
+                activity.location.as_ref().map_or("", |l| l.name.as_str())
+            )
+            .to_lowercase();
+            activity.kind == ActivityKind::Meal || INDOOR_WORDS.iter().any(|w| text.contains(w))
+        }
+    }
+}
+
+/// "Any indoor ideas?": the trip's own ideas (never invented places) of the kind wanted.
+pub fn ideas(trip: &Trip, asked: &Understood) -> String {
+    let found: Vec<String> = trip
+        .activities
+        .values()
+        .filter(|a| a.date.is_none() && fits(a, asked.wanted))
+        .map(|a| match a.duration_min {
+            Some(m) => format!("{} ({m} min)", a.title),
+            None => a.title.clone(),
+        })
+        .collect();
+    let kind = match asked.wanted {
+        Some(Wanted::Meal) => " for a meal",
+        Some(Wanted::Indoor) => " indoors",
+        None => "",
+    };
+    if found.is_empty() {
+        return format!("The trip has no idea{kind} yet: add some (activities without a day), and I can plan them.");
+    }
+    let when = match asked.days.first() {
+        Some(d) => format!("\"@assistant plan {}\"", day(*d)),
+        None => "\"@assistant plan day 2\"".to_owned(),
+    };
+    format!(
+        "Ideas{kind} from the trip: {}. Ask {when} and I propose a time for them.",
+        found.join(", ")
+    )
+}
+
+/// "Summarize the trip": its days, who comes, what is planned, open polls, the cost.
+pub fn summary(trip: &Trip) -> String {
+    let days = trip_days(trip);
+    let people: usize = trip.families.values().map(|f| f.members.len()).sum();
+    let planned = trip
+        .activities
+        .values()
+        .filter(|a| a.date.is_some())
+        .count();
+    let ideas = trip.activities.len() - planned;
+    let by_day: Vec<String> = days
+        .iter()
+        .map(|d| {
+            let plan = day_plan(trip, *d, None);
+            format!(
+                "{} {}",
+                day(*d),
+                if plan.is_empty() {
+                    "free".to_owned()
+                } else {
+                    plan.join(", ")
+                }
+            )
+        })
+        .collect();
+    let polls: Vec<String> = trip
+        .polls
+        .values()
+        .filter(|p| p.status == PollStatus::Open)
+        .map(|p| format!("\"{}\" ({} votes)", p.question, p.votes.len()))
+        .collect();
+    let total: u64 = trip
+        .activities
+        .values()
+        .filter(|a| a.date.is_some())
+        .map(|a| activity_cost(trip, a))
+        .sum();
+    let mut text = format!(
+        "{}: {} days from {} to {}, {} famil{} ({people} people). {planned} activities planned, {ideas} idea{} left. {}.",
+        trip.meta.title,
+        days.len(),
+        day(trip.meta.start_date),
+        day(trip.meta.end_date),
+        trip.families.len(),
+        if trip.families.len() == 1 { "y" } else { "ies" },
+        if ideas == 1 { "" } else { "s" },
+        by_day.join("; ")
+    );
+    if !polls.is_empty() {
+        text.push_str(&format!(" Open polls: {}.", polls.join(", ")));
+    }
+    text.push_str(&format!(
+        " Cost so far: {}.",
+        money(total, &trip.meta.currency)
+    ));
+    text
+}

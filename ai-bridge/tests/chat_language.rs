@@ -1,0 +1,124 @@
+//! The assistant's language end to end on a trip document (no model, no network): each
+//! intent gets the right kind of answer, with figures that match `doc_model`'s own rules.
+
+use ai_bridge::{Assistant, ASSISTANT};
+use doc_model::{
+    activity_cost, money, EditOp, NewPoll, PollKind, PollOption, ProposalStatus, Trip,
+};
+
+mod common;
+
+use common::{now, read, sample_doc, say};
+
+/// The assistant's reply to message `id`.
+fn reply(trip: &Trip, id: &str) -> String {
+    trip.chat
+        .iter()
+        .find(|m| m.author == ASSISTANT && m.reply_to.as_deref() == Some(id))
+        .unwrap_or_else(|| panic!("no reply to {id}"))
+        .text
+        .clone()
+}
+
+#[test]
+fn each_request_gets_its_kind_of_answer() {
+    let doc = sample_doc();
+    doc.open_poll(
+        "paul",
+        "visit",
+        &NewPoll {
+            question: "What shall we visit on Sunday?".into(),
+            kind: PollKind::Single,
+            options: [(
+                "market".to_owned(),
+                PollOption {
+                    label: "The market".into(),
+                    ..PollOption::default()
+                },
+            )]
+            .into(),
+            closes_at: None,
+            created_by: "paul".into(),
+            wants_options: false,
+        },
+    )
+    .unwrap();
+    say(&doc, "on", "@assistant what are we doing on friday? 🙂");
+    say(&doc, "spent", "@assistant how much have we spent so far?");
+    say(&doc, "families", "@assistant how much does each family pay");
+    say(&doc, "move", "@assistant move the cable car to day 3");
+    say(&doc, "remove", "@assistant please remove the alpine museum");
+    say(
+        &doc,
+        "options",
+        "@assistant can you suggest options for the visit poll?",
+    );
+    say(
+        &doc,
+        "rain",
+        "@assistant we have a rainy day on day 4, any indoor ideas?",
+    );
+    say(&doc, "sum", "@assistant please summarize the trip");
+    say(&doc, "what", "@assistant move it");
+    let report = Assistant::new().step(&doc, now()).unwrap();
+    assert_eq!(report.answered.len(), 9, "{report:?}");
+    let trip = read(&doc);
+
+    // What's on Friday (day 2): the cable car and lunch, by time.
+    let on = reply(&trip, "on");
+    assert!(
+        on.contains("08:30 Aiguille du Midi cable car, 12:30 Lunch at the Chalet"),
+        "{on}"
+    );
+
+    // The budget: doc_model's own cost of the scheduled activities, and what is left.
+    let spent: u64 = trip
+        .activities
+        .values()
+        .filter(|a| a.date.is_some())
+        .map(|a| activity_cost(&trip, a))
+        .sum();
+    let text = reply(&trip, "spent");
+    assert!(text.contains(&money(spent, "EUR")), "{text}");
+    assert!(
+        text.contains(&money(trip.meta.budget - spent, "EUR")),
+        "{text}"
+    );
+    assert!(reply(&trip, "families").contains("The Okafors"));
+
+    // A move and a removal are proposals with that op, pending.
+    let proposal_for = |id: &str| {
+        trip.proposals
+            .values()
+            .find(|p| p.about.as_deref() == Some(&format!("chat:{id}")))
+            .unwrap_or_else(|| panic!("no proposal for {id}"))
+    };
+    let moved = proposal_for("move");
+    assert_eq!(moved.status, ProposalStatus::Pending);
+    assert!(
+        matches!(&moved.ops[..], [EditOp::ScheduleActivity { id, date, .. }]
+        if id == "aiguille" && *date == trip.meta.start_date + chrono::Duration::days(2))
+    );
+    assert!(
+        matches!(&proposal_for("remove").ops[..], [EditOp::RemoveActivity { id, .. }] if id == "alpine-museum")
+    );
+
+    // Options from the trip's own ideas, added to the poll named.
+    let options = &trip.polls["visit"].options;
+    assert!(
+        options.len() > 1 && options.values().any(|o| o.ai_generated),
+        "{options:?}"
+    );
+    assert!(reply(&trip, "options").contains("I added"));
+
+    // Indoor ideas are the trip's own: the museum is one, the hike is not.
+    let rain = reply(&trip, "rain");
+    assert!(
+        rain.contains("Alpine Museum") && !rain.contains("Lac Blanc"),
+        "{rain}"
+    );
+
+    // The summary names the trip and its days; a move of nothing named asks which.
+    assert!(reply(&trip, "sum").contains("Summer in the Alps: 4 days"));
+    assert!(reply(&trip, "what").contains("Which activity should I move?"));
+}
