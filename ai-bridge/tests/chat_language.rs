@@ -122,3 +122,47 @@ fn each_request_gets_its_kind_of_answer() {
     assert!(reply(&trip, "sum").contains("Summer in the Alps: 4 days"));
     assert!(reply(&trip, "what").contains("Which activity should I move?"));
 }
+
+#[test]
+fn a_request_asked_again_points_to_the_pending_proposal_instead_of_a_second_one() {
+    let doc = sample_doc();
+    let mut assistant = Assistant::new();
+    say(&doc, "first", "@assistant plan day 3");
+    assistant.step(&doc, now()).unwrap();
+    say(&doc, "again", "@assistant please plan saturday 🙏");
+    say(&doc, "move", "@assistant move the cable car to day 3");
+    assistant.step(&doc, now()).unwrap();
+    say(
+        &doc,
+        "move-again",
+        "@assistant move the cable car to saturday",
+    );
+    let report = assistant.step(&doc, now()).unwrap();
+    assert_eq!(report.proposed.len(), 0, "{report:?}");
+    let trip = read(&doc);
+    assert_eq!(trip.proposals.len(), 2, "one plan and one move");
+    assert!(reply(&trip, "again").contains("I already proposed that"));
+    assert!(reply(&trip, "move-again").contains("I already proposed that: Move"));
+}
+
+#[test]
+fn a_poll_whose_question_asks_the_assistant_gets_options() {
+    // What a stock client writes: no `wantsOptions`, the request in the question.
+    let doc = sample_doc();
+    doc.open_poll(
+        "paul",
+        "sunday",
+        &NewPoll {
+            question: "Sunday afternoon? @assistant suggest options".into(),
+            kind: PollKind::Single,
+            options: Default::default(),
+            closes_at: None,
+            created_by: "paul".into(),
+            wants_options: false,
+        },
+    )
+    .unwrap();
+    let report = Assistant::new().step(&doc, now()).unwrap();
+    assert_eq!(report.options_for, ["sunday"]);
+    assert!(!read(&doc).polls["sunday"].options.is_empty());
+}

@@ -6,7 +6,9 @@
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
-use doc_model::{detect_conflicts, EditOp, ModelError, PollStatus, Trip, TripDoc};
+use doc_model::{
+    detect_conflicts, EditOp, ModelError, PollStatus, Proposal, ProposalStatus, Trip, TripDoc,
+};
 
 use super::{chat_facts, Assistant, Done, LlmJob, StepReport, ASSISTANT};
 use crate::language::{mentions_assistant, understand, Intent, Understood};
@@ -188,13 +190,17 @@ impl Assistant {
             if plan.choices.len() == 1 { "" } else { "s" },
             days.into_iter().collect::<Vec<_>>().join(", ")
         );
+        let ops = plan.ops();
+        if let Some(pending) = pending_with(trip, &ops) {
+            return Ok(already_proposed(pending));
+        }
         let proposal = self.propose(
             doc,
             now,
             format!("chat:{message_id}"),
             summary.clone(),
             plan.rationale(),
-            plan.ops(),
+            ops,
         )?;
         report.proposed.push(proposal);
         Ok(format!(
@@ -217,6 +223,9 @@ impl Assistant {
     ) -> Result<String, ModelError> {
         if let Err(reason) = doc_model::check_ops(trip, std::slice::from_ref(&op)) {
             return Ok(format!("I cannot propose that: {reason}."));
+        }
+        if let Some(pending) = pending_with(trip, std::slice::from_ref(&op)) {
+            return Ok(already_proposed(pending));
         }
         let id = self.propose(
             doc,
@@ -344,6 +353,21 @@ impl Assistant {
             poll.question
         ))
     }
+}
+
+/// A pending proposal that makes exactly `ops`: asked again, the assistant points to it
+/// instead of proposing it twice.
+fn pending_with<'t>(trip: &'t Trip, ops: &[EditOp]) -> Option<&'t Proposal> {
+    trip.proposals
+        .values()
+        .find(|p| p.status == ProposalStatus::Pending && p.ops == ops)
+}
+
+fn already_proposed(pending: &Proposal) -> String {
+    format!(
+        "I already proposed that: {}. It waits in the proposals for someone to accept it.",
+        pending.summary
+    )
 }
 
 /// The trip's activities, named, for a question back.

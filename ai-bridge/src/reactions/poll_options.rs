@@ -1,4 +1,5 @@
-//! Options for an open poll that asks for them, from the trip's own ideas.
+//! Options for an open poll that asks for them (`wantsOptions`, or `@assistant` in its
+//! question, as a stock client writes it), from the trip's own ideas.
 
 use chrono::{DateTime, Utc};
 use doc_model::{ModelError, PollStatus, Trip, TripDoc};
@@ -18,7 +19,7 @@ impl Assistant {
         for (id, poll) in &trip.polls {
             let key = format!("poll:{id}");
             if poll.status != PollStatus::Open
-                || !poll.wants_options
+                || !(poll.wants_options || poll.question.to_lowercase().contains("@assistant"))
                 || poll.options.values().any(|o| o.ai_generated)
                 || done.replies.contains(&key)
             {

@@ -88,3 +88,11 @@ describe('Polls', () => {
     expect(html).toContain('Leading, family by family: <strong>Picnic</strong>')
   })
 })
+
+describe('Assistant tab', () => {
+  it('lists requests the assistant understands', () => {
+    const html = renderToStaticMarkup(<Proposals trip={trip} doc={new Y.Doc()} decider='ngozi' />)
+    expect(html).toContain('aria-label="Examples for the assistant"')
+    expect(html).toContain('“@assistant how much does each family pay?”')
+  })
+})

@@ -6,13 +6,27 @@ import { acceptProposal, rejectProposal, type Trip } from '../../model/trip'
 import { describeProposal } from '../view'
 import { useAction } from '../useAction'
 
+/** Requests the assistant understands with no language model (docs/assistant.md, "What it
+ * understands"); its help reply points here. */
+export const ASSISTANT_EXAMPLES = [
+  'plan day 2', 'what should we do on Sunday?', 'plan the rest of the trip', 'is anything wrong with our plan?',
+  'move the cable car to day 3', 'remove the museum', 'suggest options for the dinner poll',
+  'how much have we spent?', 'how much does each family pay?', 'what are we doing tomorrow?',
+  'we have a rainy day on day 4, any indoor ideas?', 'please summarize the trip'
+]
+
 export function Proposals ({ trip, doc, decider }: { trip: Trip, doc: Y.Doc, decider: string }) {
   const [error, act] = useAction()
   const proposals = Object.entries(trip.proposals)
     .sort(([, a], [, b]) => Number(a.status !== 'pending') - Number(b.status !== 'pending') || b.createdAt.localeCompare(a.createdAt))
   return (
     <div className="proposals">
-      <p className="muted">Mention <strong>@assistant</strong> in the chat to ask for a plan, e.g. “@assistant plan day 2”.</p>
+      <details className="assistant-examples" id="assistant-examples">
+        <summary>What to ask the assistant in the chat</summary>
+        <ul aria-label="Examples for the assistant">
+          {ASSISTANT_EXAMPLES.map((e) => <li key={e}>“@assistant {e}”</li>)}
+        </ul>
+      </details>
       {error !== '' ? <p role="alert" className="error">{error}</p> : null}
       {proposals.length === 0 ? <p className="muted">No proposals yet.</p> : null}
       <ul className="proposal-list">
