@@ -166,3 +166,84 @@ fn a_poll_whose_question_asks_the_assistant_gets_options() {
     assert_eq!(report.options_for, ["sunday"]);
     assert!(!read(&doc).polls["sunday"].options.is_empty());
 }
+
+#[test]
+fn a_trip_that_is_over_gets_its_recap_once() {
+    let doc = sample_doc();
+    doc.open_poll(
+        "paul",
+        "dinner",
+        &NewPoll {
+            question: "Last dinner?".into(),
+            kind: PollKind::Single,
+            options: [(
+                "fondue".to_owned(),
+                PollOption {
+                    label: "Fondue in town".into(),
+                    ..PollOption::default()
+                },
+            )]
+            .into(),
+            closes_at: None,
+            created_by: "paul".into(),
+            wants_options: false,
+        },
+    )
+    .unwrap();
+    doc.vote(
+        "ngozi",
+        "dinner",
+        "ngozi",
+        &doc_model::Vote::Single("fondue".into()),
+    )
+    .unwrap();
+    doc.vote(
+        "emeka",
+        "dinner",
+        "emeka",
+        &doc_model::Vote::Single("fondue".into()),
+    )
+    .unwrap();
+    doc.close_poll("paul", "dinner", doc_model::Weighting::PerFamily)
+        .unwrap();
+    let mut assistant = Assistant::new();
+    let during = read(&doc)
+        .meta
+        .end_date
+        .and_hms_opt(12, 0, 0)
+        .unwrap()
+        .and_utc();
+    assistant.step(&doc, during).unwrap();
+    assert!(read(&doc)
+        .chat
+        .iter()
+        .all(|m| m.reply_to.as_deref() != Some("recap:trip")));
+    let after = during + chrono::Duration::days(1);
+    let report = assistant.step(&doc, after).unwrap();
+    assert!(
+        report.answered.contains(&"recap:trip".to_owned()),
+        "{report:?}"
+    );
+    let recap = reply(&read(&doc), "recap:trip");
+    assert!(
+        recap.contains("\"Last dinner?\": Fondue in town"),
+        "{recap}"
+    );
+    // Saturday's hike (300 min) is longer than Friday's cable car and lunch (270 min).
+    assert!(
+        recap.contains("Longest day: Sat 3 Jul (5 h 00 min planned)"),
+        "{recap}"
+    );
+    assert!(
+        recap.contains("Most decisive: The Okafors (2 votes"),
+        "{recap}"
+    );
+    assert!(
+        Assistant::new()
+            .step(&doc, after)
+            .unwrap()
+            .answered
+            .is_empty(),
+        "once"
+    );
+}

@@ -5,7 +5,10 @@
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
-use doc_model::{activity_cost, money, participants, ActivityKind, CostPer, PollStatus, Trip};
+use doc_model::{
+    activity_cost, money, participants, ActivityKind, CostPer, PollStatus, ProposalStatus, Trip,
+    DEFAULT_DURATION_MIN,
+};
 
 use crate::language::{BudgetQuestion, Understood, Wanted};
 use crate::planner::trip_days;
@@ -277,5 +280,102 @@ pub fn summary(trip: &Trip) -> String {
         " Cost so far: {}.",
         money(total, &trip.meta.currency)
     ));
+    text.push_str(&recap(trip));
     text
+}
+
+/// The family of a member, by its name.
+fn family_of<'t>(trip: &'t Trip, member: &str) -> Option<&'t str> {
+    trip.families
+        .values()
+        .find(|f| f.members.contains_key(member))
+        .map(|f| f.name.as_str())
+}
+
+/// What the trip's story says (its "memory lane"): poll results, who proposed and decided
+/// what, and a few superlatives computed from the trip itself. Empty when there is nothing
+/// to tell yet.
+pub fn recap(trip: &Trip) -> String {
+    let mut parts = Vec::new();
+    let results: Vec<String> = trip
+        .polls
+        .values()
+        .filter(|p| p.status != PollStatus::Open)
+        .filter_map(|p| {
+            let winner = p.result.as_ref()?.get("winner")?.as_str()?;
+            let label = p.options.get(winner).map_or(winner, |o| o.label.as_str());
+            Some(format!("\"{}\": {label}", p.question))
+        })
+        .collect();
+    if !results.is_empty() {
+        parts.push(format!("Decided by vote: {}.", results.join("; ")));
+    }
+    let by_assistant = trip
+        .proposals
+        .values()
+        .filter(|p| p.author == crate::identity::ASSISTANT)
+        .count();
+    let accepted = trip
+        .proposals
+        .values()
+        .filter(|p| matches!(p.status, ProposalStatus::Applied | ProposalStatus::Accepted))
+        .count();
+    if !trip.proposals.is_empty() {
+        parts.push(format!(
+            "{} proposal{} ({by_assistant} by the assistant), {accepted} accepted.",
+            trip.proposals.len(),
+            if trip.proposals.len() == 1 { "" } else { "s" }
+        ));
+    }
+    // The longest day: the most minutes planned.
+    let minutes_on = |d: NaiveDate| -> u32 {
+        trip.activities
+            .values()
+            .filter(|a| a.date == Some(d))
+            .map(|a| a.duration_min.unwrap_or(DEFAULT_DURATION_MIN))
+            .sum()
+    };
+    let longest = trip_days(trip)
+        .into_iter()
+        .map(|d| (d, minutes_on(d)))
+        .filter(|(_, m)| *m > 0)
+        .max_by_key(|(d, m)| (*m, std::cmp::Reverse(*d)));
+    if let Some((longest, minutes)) = longest {
+        parts.push(format!(
+            "Longest day: {} ({} h {:02} min planned).",
+            day(longest),
+            minutes / 60,
+            minutes % 60
+        ));
+    }
+    // The most decisive family: the most votes cast and proposals decided by its members.
+    let mut decisions: BTreeMap<&str, usize> = BTreeMap::new();
+    let deciders = trip
+        .polls
+        .values()
+        .flat_map(|p| p.votes.keys().map(String::as_str))
+        .chain(
+            trip.proposals
+                .values()
+                .filter_map(|p| p.decided_by.as_deref()),
+        );
+    for member in deciders {
+        if let Some(family) = family_of(trip, member) {
+            *decisions.entry(family).or_default() += 1;
+        }
+    }
+    let most = decisions
+        .iter()
+        .max_by_key(|(family, count)| (**count, std::cmp::Reverse(**family)));
+    if let Some((family, count)) = most {
+        parts.push(format!(
+            "Most decisive: {family} ({count} vote{} and decision{0}).",
+            if *count == 1 { "" } else { "s" }
+        ));
+    }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!(" {}", parts.join(" "))
+    }
 }

@@ -10,7 +10,8 @@
 //!   poll:ID` when the trip has no idea that fits);
 //! - a closed poll gets a note `replyTo: result:ID`, and a proposal `about: poll:ID` when its
 //!   winner can be scheduled;
-//! - a conflict gets a proposal `about: conflict:KIND:IDS`, once, whatever becomes of it.
+//! - a conflict gets a proposal `about: conflict:KIND:IDS`, once, whatever becomes of it;
+//! - a trip that is over gets its recap, a message with `replyTo: recap:trip`.
 //!
 //! Accepted proposals are applied (or marked stale) by `doc_model::TripDoc::apply_accepted`.
 
@@ -28,6 +29,7 @@ mod conflict_fixes;
 mod poll_deadlines;
 mod poll_options;
 mod poll_results;
+mod trip_recap;
 
 pub use crate::identity::ASSISTANT;
 
@@ -129,6 +131,7 @@ impl Assistant {
         self.offer_poll_options(doc, &trip, &done, now, &mut report)?;
         self.answer_chat(doc, &trip, &done, now, &mut report)?;
         self.fix_conflicts(doc, &trip, &done, now, &mut report)?;
+        self.recap_ended_trip(doc, &trip, &done, now, &mut report)?;
         Ok(report)
     }
 
