@@ -191,7 +191,7 @@ impl Assistant {
             days.into_iter().collect::<Vec<_>>().join(", ")
         );
         let ops = plan.ops();
-        if let Some(pending) = pending_with(trip, &ops) {
+        if let Some(pending) = pending_with(doc, &ops) {
             return Ok(already_proposed(pending));
         }
         let proposal = self.propose(
@@ -224,7 +224,7 @@ impl Assistant {
         if let Err(reason) = doc_model::check_ops(trip, std::slice::from_ref(&op)) {
             return Ok(format!("I cannot propose that: {reason}."));
         }
-        if let Some(pending) = pending_with(trip, std::slice::from_ref(&op)) {
+        if let Some(pending) = pending_with(doc, std::slice::from_ref(&op)) {
             return Ok(already_proposed(pending));
         }
         let id = self.propose(
@@ -355,15 +355,18 @@ impl Assistant {
     }
 }
 
-/// A pending proposal that makes exactly `ops`: asked again, the assistant points to it
-/// instead of proposing it twice.
-fn pending_with<'t>(trip: &'t Trip, ops: &[EditOp]) -> Option<&'t Proposal> {
-    trip.proposals
-        .values()
+/// A pending proposal that makes exactly `ops`, in the document as it is now (a proposal
+/// made for an earlier message of the same step included): asked again, the assistant points
+/// to it instead of proposing it twice.
+fn pending_with(doc: &TripDoc, ops: &[EditOp]) -> Option<Proposal> {
+    doc.read()
+        .trip?
+        .proposals
+        .into_values()
         .find(|p| p.status == ProposalStatus::Pending && p.ops == ops)
 }
 
-fn already_proposed(pending: &Proposal) -> String {
+fn already_proposed(pending: Proposal) -> String {
     format!(
         "I already proposed that: {}. It waits in the proposals for someone to accept it.",
         pending.summary
