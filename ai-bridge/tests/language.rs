@@ -199,3 +199,18 @@ fn the_nine_requests_of_a_new_user_are_each_understood() {
         Intent::Summary
     );
 }
+
+#[test]
+fn what_was_understood_is_said_in_words_for_a_model() {
+    let trip = trip();
+    let today = NaiveDate::from_ymd_opt(2027, 7, 2).unwrap();
+    let asked = understand(
+        &trip,
+        "@assistant move the cable car to Saturday at 2pm",
+        today,
+    );
+    assert_eq!(
+        asked.describe(&trip),
+        "intent move; days 2027-07-03; activity aiguille (Aiguille du Midi cable car); time 14:00"
+    );
+}

@@ -123,6 +123,7 @@ fn request(trip: &Trip, user: &str, text: &str) -> LlmRequest {
         user: user.into(),
         trip: trip.clone(),
         text: text.into(),
+        understood: "intent ideas; wanted indoor".into(),
     }
 }
 
@@ -188,6 +189,10 @@ async fn a_valid_answer_is_checked_and_the_request_carries_the_schema_and_the_tr
         "the trip's context"
     );
     assert!(prompt.contains("museum on a rainy day"), "the request");
+    assert!(
+        prompt.contains("understanding read in it: intent ideas; wanted indoor"),
+        "the parsed intent, as context"
+    );
     assert_eq!(
         metrics
             .tokens
@@ -474,6 +479,11 @@ fn the_assistant_says_why_it_fell_back_and_the_planner_answers() {
     let mut assistant = Assistant::new().with_model();
     let report = assistant.step(&doc, chrono::Utc::now()).unwrap();
     assert_eq!(report.jobs.len(), 1, "the request waits for the model");
+    assert!(
+        report.jobs[0].understood.starts_with("intent plan; days "),
+        "the model hears what was understood: {}",
+        report.jobs[0].understood
+    );
     assert!(report.answered.is_empty());
     assert!(
         assistant

@@ -109,6 +109,55 @@ pub struct Understood {
     pub budget: Option<BudgetQuestion>,
 }
 
+impl Understood {
+    /// The intent and entities in words, for a language model's context: `intent move;
+    /// days 2027-07-03; activity aiguille (Aiguille du Midi cable car); time 14:00`.
+    pub fn describe(&self, trip: &Trip) -> String {
+        let mut parts = vec![format!("intent {}", self.intent.name())];
+        if !self.days.is_empty() {
+            let days: Vec<String> = self.days.iter().map(|d| d.to_string()).collect();
+            parts.push(format!("days {}", days.join(", ")));
+        }
+        let named = |kind: &str, id: &Option<String>, title: Option<&str>| {
+            id.as_ref().map(|id| match title {
+                Some(title) => format!("{kind} {id} ({title})"),
+                None => format!("{kind} {id}"),
+            })
+        };
+        let activity_title = self
+            .activity
+            .as_ref()
+            .and_then(|id| trip.activities.get(id))
+            .map(|a| a.title.as_str());
+        let poll_question = self
+            .poll
+            .as_ref()
+            .and_then(|id| trip.polls.get(id))
+            .map(|p| p.question.as_str());
+        let family_name = self
+            .family
+            .as_ref()
+            .and_then(|id| trip.families.get(id))
+            .map(|f| f.name.as_str());
+        parts.extend(named("activity", &self.activity, activity_title));
+        parts.extend(named("poll", &self.poll, poll_question));
+        parts.extend(named("family", &self.family, family_name));
+        if let Some(wanted) = self.wanted {
+            parts.push(format!(
+                "wanted {}",
+                match wanted {
+                    Wanted::Meal => "meal",
+                    Wanted::Indoor => "indoor",
+                }
+            ));
+        }
+        if let Some(time) = self.time {
+            parts.push(format!("time {time}"));
+        }
+        parts.join("; ")
+    }
+}
+
 /// Whether a message is addressed to the assistant.
 pub fn mentions_assistant(message: &ChatMessage) -> bool {
     message.mentions.iter().any(|m| m == ASSISTANT)

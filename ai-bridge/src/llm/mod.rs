@@ -49,6 +49,8 @@ pub struct LlmRequest {
     pub trip: Trip,
     /// What they asked.
     pub text: String,
+    /// What the built-in understanding read in it (intent and entities), as context.
+    pub understood: String,
 }
 
 /// The model chain with its guards.
@@ -145,10 +147,12 @@ impl LanguageModel {
                 Message {
                     role: "user".into(),
                     content: format!(
-                        "The trip (JSON):\n{}\n\nRequest from {}:\n{}",
+                        "The trip (JSON):\n{}\n\nRequest from {}:\n{}\n\nWhat Caravan's own \
+                         understanding read in it: {}",
                         context(&request.trip),
                         request.user,
-                        request.text
+                        request.text,
+                        request.understood
                     ),
                 },
             ],

@@ -45,6 +45,7 @@ impl Assistant {
                         message_id: message.id.clone(),
                         user: message.author.clone(),
                         text: message.text.clone(),
+                        understood: asked.describe(trip),
                     });
                     continue;
                 }

@@ -62,6 +62,9 @@ pub struct LlmJob {
     pub user: String,
     /// What they asked.
     pub text: String,
+    /// What the built-in understanding read in it (`language::Understood::describe`), for the
+    /// model as context.
+    pub understood: String,
 }
 
 impl StepReport {

@@ -111,6 +111,7 @@ async fn answer_with_model(
         user: job.user.clone(),
         trip: current,
         text: job.text.clone(),
+        understood: job.understood.clone(),
     };
     let outcome = model.ask(&request).await;
     match assistant.finish_job(doc, job, outcome, chrono::Utc::now()) {
