@@ -136,13 +136,17 @@ impl Room {
     /// Replaces the document in memory by what the store holds, after yrs failed on an
     /// update or the store did not take it (either way, it was not stored). The store's door
     /// writes the log's queue out first, so that what was relayed before is not lost from
-    /// memory.
+    /// memory. The room stays locked meanwhile (no one may read or build on a document being
+    /// rebuilt), but the store's I/O does not hold up the other tasks of the async worker it
+    /// runs on (see [`off_the_worker`]).
     pub(super) fn reload(&self, state: &mut RoomState) {
         let services = &self.services;
         services.metrics.error("doc_reloaded");
         // What the store says now (an update not stored) is what this reload answers.
         let _ = self.news.take_not_stored();
-        match load_doc(services.store.as_ref(), &self.trip, &services.metrics) {
+        let loaded =
+            off_the_worker(|| load_doc(services.store.as_ref(), &self.trip, &services.metrics));
+        match loaded {
             Ok(loaded) => {
                 tracing::warn!(trip = %self.trip, "reloaded the document from the store after a failed update");
                 state.log_len = loaded.log_len;
@@ -155,5 +159,19 @@ impl Room {
                 tracing::error!(trip = %self.trip, error = %e, "could not reload the document")
             }
         }
+    }
+}
+
+/// Runs `blocking` (the store's I/O) without holding up the other tasks of the async worker
+/// that calls it: tokio's `block_in_place` on the multi-threaded runtime hands the worker's
+/// other tasks to another worker first. Elsewhere (a plain thread, a current-thread runtime)
+/// it runs as it is.
+fn off_the_worker<R>(blocking: impl FnOnce() -> R) -> R {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current() {
+        Ok(handle) if handle.runtime_flavor() == RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(blocking)
+        }
+        _ => blocking(),
     }
 }
