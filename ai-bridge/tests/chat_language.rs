@@ -247,3 +247,32 @@ fn a_trip_that_is_over_gets_its_recap_once() {
         "once"
     );
 }
+
+#[test]
+fn a_plan_asked_for_a_kind_or_a_family_schedules_only_such_ideas() {
+    let doc = sample_doc();
+    say(
+        &doc,
+        "indoors",
+        "@assistant plan something indoors on sunday",
+    );
+    say(&doc, "eat", "@assistant plan somewhere to eat on day 3");
+    Assistant::new().step(&doc, now()).unwrap();
+    let trip = read(&doc);
+    let scheduled = |id: &str| -> Vec<String> {
+        trip.proposals
+            .values()
+            .filter(|p| p.about.as_deref() == Some(&format!("chat:{id}")))
+            .flat_map(|p| &p.ops)
+            .filter_map(|op| match op {
+                EditOp::ScheduleActivity { id, .. } => Some(id.clone()),
+                _ => None,
+            })
+            .collect()
+    };
+    // Of the two ideas, the museum is indoors and the Mer de Glace train is not.
+    assert_eq!(scheduled("indoors"), ["alpine-museum"]);
+    // The sample has no meal idea: nothing is proposed, and the reply says why.
+    assert!(scheduled("eat").is_empty());
+    assert!(reply(&trip, "eat").contains("no idea of that kind"));
+}

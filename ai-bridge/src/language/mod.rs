@@ -16,7 +16,7 @@ mod entities;
 pub mod words;
 
 use chrono::NaiveDate;
-use doc_model::{ChatMessage, LocalTime, Trip};
+use doc_model::{ActivityKind, ChatMessage, LocalTime, Trip};
 
 use crate::identity::ASSISTANT;
 use crate::planner::trip_days;
@@ -344,5 +344,28 @@ fn budget_question(words: &[String]) -> BudgetQuestion {
         BudgetQuestion::PerDay
     } else {
         BudgetQuestion::Total
+    }
+}
+
+/// True when an activity is of the kind wanted (any, without one): a meal for a meal; for something
+/// indoors, a meal, or a title or notes that say so.
+pub fn fits(activity: &doc_model::Activity, wanted: Option<Wanted>) -> bool {
+    const INDOOR_WORDS: [&str; 10] = [
+        "museum", "musée", "gallery", "indoor", "inside", "spa", "pool", "cinema", "aquarium",
+        "church",
+    ];
+    match wanted {
+        None => true,
+        Some(Wanted::Meal) => activity.kind == ActivityKind::Meal,
+        Some(Wanted::Indoor) => {
+            let text = format!(
+                "{} {} {}",
+                activity.title,
+                activity.notes,
+                activity.location.as_ref().map_or("", |l| l.name.as_str())
+            )
+            .to_lowercase();
+            activity.kind == ActivityKind::Meal || INDOOR_WORDS.iter().any(|w| text.contains(w))
+        }
     }
 }

@@ -11,7 +11,7 @@ use doc_model::{
 };
 
 use super::{chat_facts, Assistant, Done, LlmJob, StepReport, ASSISTANT};
-use crate::language::{mentions_assistant, understand, Intent, Understood};
+use crate::language::{fits, mentions_assistant, understand, Intent, Understood};
 use crate::planner;
 
 impl Assistant {
@@ -164,7 +164,17 @@ impl Assistant {
         } else {
             asked.days.clone()
         };
-        let plan = planner::plan(trip, &dates, &self.config);
+        // Only the ideas asked for: of the kind wanted, for the family named.
+        let mut ideas = trip.clone();
+        ideas.activities.retain(|_, a| {
+            a.date.is_some()
+                || (fits(a, asked.wanted)
+                    && asked
+                        .family
+                        .as_deref()
+                        .is_none_or(|f| doc_model::participants(trip, a).contains(&f)))
+        });
+        let plan = planner::plan(&ideas, &dates, &self.config);
         if plan.choices.is_empty() {
             let why = plan
                 .left_out
@@ -172,7 +182,12 @@ impl Assistant {
                 .map(|(_, r)| r.as_str())
                 .collect::<Vec<_>>()
                 .join("; ");
-            return Ok(if why.is_empty() {
+            let filtered = asked.wanted.is_some() || asked.family.is_some();
+            return Ok(if why.is_empty() && filtered {
+                "The trip has no idea of that kind, or for that family, to schedule: add some \
+                 (activities without a day) and ask me again."
+                    .to_owned()
+            } else if why.is_empty() {
                 "There are no ideas to schedule yet: add some (activities without a day) and ask \
                  me again."
                     .to_owned()

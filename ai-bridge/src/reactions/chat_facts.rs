@@ -6,11 +6,11 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use doc_model::{
-    activity_cost, money, participants, ActivityKind, CostPer, PollStatus, ProposalStatus, Trip,
+    activity_cost, money, participants, CostPer, PollStatus, ProposalStatus, Trip,
     DEFAULT_DURATION_MIN,
 };
 
-use crate::language::{BudgetQuestion, Understood, Wanted};
+use crate::language::{fits, BudgetQuestion, Understood, Wanted};
 use crate::planner::trip_days;
 
 /// A day as people read it: `Sat 3 Jul`.
@@ -171,29 +171,6 @@ pub fn budget(trip: &Trip, asked: &Understood) -> String {
         "The plan so far costs {}{against}.{detail}",
         money(total, currency)
     )
-}
-
-/// True when an activity is an idea of the kind wanted: a meal for a meal; for something
-/// indoors, a meal, or a title or notes that say so.
-fn fits(activity: &doc_model::Activity, wanted: Option<Wanted>) -> bool {
-    const INDOOR_WORDS: [&str; 10] = [
-        "museum", "musée", "gallery", "indoor", "inside", "spa", "pool", "cinema", "aquarium",
-        "church",
-    ];
-    match wanted {
-        None => true,
-        Some(Wanted::Meal) => activity.kind == ActivityKind::Meal,
-        Some(Wanted::Indoor) => {
-            let text = format!(
-                "{} {} {}",
-                activity.title,
-                activity.notes,
-                activity.location.as_ref().map_or("", |l| l.name.as_str())
-            )
-            .to_lowercase();
-            activity.kind == ActivityKind::Meal || INDOOR_WORDS.iter().any(|w| text.contains(w))
-        }
-    }
 }
 
 /// "Any indoor ideas?": the trip's own ideas (never invented places) of the kind wanted.
