@@ -10,6 +10,26 @@ mod common;
 
 use common::{now, read, sample_doc, say};
 
+/// Paul opens poll `id` with `question` and one option (id, label), as the app does.
+fn open_poll(doc: &doc_model::TripDoc, id: &str, question: &str, option: (&str, &str)) {
+    let options = [(
+        option.0.to_owned(),
+        PollOption {
+            label: option.1.into(),
+            ..PollOption::default()
+        },
+    )];
+    let poll = NewPoll {
+        question: question.into(),
+        kind: PollKind::Single,
+        options: options.into(),
+        closes_at: None,
+        created_by: "paul".into(),
+        wants_options: false,
+    };
+    doc.open_poll("paul", id, &poll).unwrap();
+}
+
 /// The assistant's reply to message `id`.
 fn reply(trip: &Trip, id: &str) -> String {
     trip.chat
@@ -23,26 +43,12 @@ fn reply(trip: &Trip, id: &str) -> String {
 #[test]
 fn each_request_gets_its_kind_of_answer() {
     let doc = sample_doc();
-    doc.open_poll(
-        "paul",
+    open_poll(
+        &doc,
         "visit",
-        &NewPoll {
-            question: "What shall we visit on Sunday?".into(),
-            kind: PollKind::Single,
-            options: [(
-                "market".to_owned(),
-                PollOption {
-                    label: "The market".into(),
-                    ..PollOption::default()
-                },
-            )]
-            .into(),
-            closes_at: None,
-            created_by: "paul".into(),
-            wants_options: false,
-        },
-    )
-    .unwrap();
+        "What shall we visit on Sunday?",
+        ("market", "The market"),
+    );
     say(&doc, "on", "@assistant what are we doing on friday? 🙂");
     say(&doc, "spent", "@assistant how much have we spent so far?");
     say(&doc, "families", "@assistant how much does each family pay");
@@ -170,26 +176,7 @@ fn a_poll_whose_question_asks_the_assistant_gets_options() {
 #[test]
 fn a_trip_that_is_over_gets_its_recap_once() {
     let doc = sample_doc();
-    doc.open_poll(
-        "paul",
-        "dinner",
-        &NewPoll {
-            question: "Last dinner?".into(),
-            kind: PollKind::Single,
-            options: [(
-                "fondue".to_owned(),
-                PollOption {
-                    label: "Fondue in town".into(),
-                    ..PollOption::default()
-                },
-            )]
-            .into(),
-            closes_at: None,
-            created_by: "paul".into(),
-            wants_options: false,
-        },
-    )
-    .unwrap();
+    open_poll(&doc, "dinner", "Last dinner?", ("fondue", "Fondue in town"));
     doc.vote(
         "ngozi",
         "dinner",

@@ -66,33 +66,29 @@ pub fn move_to(
         };
         return Some((op, format!("at {start}, as asked")));
     }
-    let mut book = DayBook::without(trip, config, Some(id));
-    let mut idea = activity.clone();
-    idea.date = None;
-    idea.start = None;
-    let choice = book.place(id, &idea, &[date]).ok()?;
-    Some((
-        EditOp::ScheduleActivity {
-            id: id.to_owned(),
-            date: choice.date,
-            start: Some(choice.start),
-            duration_min: Some(choice.duration_min),
-            expect: placement(activity),
-        },
-        choice.why,
-    ))
+    place_on(trip, id, activity, &[date], config)
 }
 
 /// Moves `id` to the earliest free time, its own day first: the ops and why.
 fn reschedule(trip: &Trip, id: &str, config: &PlannerConfig) -> Option<(EditOp, String)> {
     let activity = trip.activities.get(id)?;
+    place_on(trip, id, activity, &days_from(trip, activity.date), config)
+}
+
+/// Schedules `activity` (`id`) at the earliest free time of the first of `days` that has
+/// room, as the planner places an idea: the op and why.
+fn place_on(
+    trip: &Trip,
+    id: &str,
+    activity: &Activity,
+    days: &[NaiveDate],
+    config: &PlannerConfig,
+) -> Option<(EditOp, String)> {
     let mut book = DayBook::without(trip, config, Some(id));
     let mut idea = activity.clone();
     idea.date = None;
     idea.start = None;
-    let choice = book
-        .place(id, &idea, &days_from(trip, activity.date))
-        .ok()?;
+    let choice = book.place(id, &idea, days).ok()?;
     Some((
         EditOp::ScheduleActivity {
             id: id.to_owned(),

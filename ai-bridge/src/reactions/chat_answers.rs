@@ -268,13 +268,10 @@ impl Assistant {
         now: DateTime<Utc>,
         report: &mut StepReport,
     ) -> Result<String, ModelError> {
-        let Some(id) = &asked.activity else {
-            return Ok(format!(
-                "Which activity should I move? {}",
-                activity_names(trip)
-            ));
+        let (id, activity) = match named_activity(trip, asked, "move") {
+            Ok(named) => named,
+            Err(question) => return Ok(question),
         };
-        let activity = &trip.activities[id];
         let Some(date) = asked.days.first().copied().or(activity.date) else {
             return Ok(format!(
                 "To which day should I move {}? Say \"to day 2\" or \"to Saturday\".",
@@ -302,13 +299,10 @@ impl Assistant {
         now: DateTime<Utc>,
         report: &mut StepReport,
     ) -> Result<String, ModelError> {
-        let Some(id) = &asked.activity else {
-            return Ok(format!(
-                "Which activity should I remove? {}",
-                activity_names(trip)
-            ));
+        let (id, activity) = match named_activity(trip, asked, "remove") {
+            Ok(named) => named,
+            Err(question) => return Ok(question),
         };
-        let activity = &trip.activities[id];
         let op = EditOp::RemoveActivity {
             id: id.clone(),
             expect: planner::placement(activity),
@@ -389,14 +383,29 @@ fn already_proposed(pending: Proposal) -> String {
     )
 }
 
-/// The trip's activities, named, for a question back.
-fn activity_names(trip: &Trip) -> String {
-    let names: Vec<&str> = trip.activities.values().map(|a| a.title.as_str()).collect();
-    if names.is_empty() {
-        "The trip has no activity yet.".to_owned()
-    } else {
-        format!("The trip has: {}.", names.join(", "))
+/// The activity a request names (its id and itself), or the question back: which one to
+/// `verb`, with the trip's activities named.
+fn named_activity<'t>(
+    trip: &'t Trip,
+    asked: &Understood,
+    verb: &str,
+) -> Result<(&'t String, &'t doc_model::Activity), String> {
+    if let Some(found) = asked
+        .activity
+        .as_ref()
+        .and_then(|id| trip.activities.get_key_value(id))
+    {
+        return Ok(found);
     }
+    let names: Vec<&str> = trip.activities.values().map(|a| a.title.as_str()).collect();
+    Err(if names.is_empty() {
+        format!("Which activity should I {verb}? The trip has no activity yet.")
+    } else {
+        format!(
+            "Which activity should I {verb}? The trip has: {}.",
+            names.join(", ")
+        )
+    })
 }
 
 /// The help text, with what was understood of the message (the days and activity it names).
