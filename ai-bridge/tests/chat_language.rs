@@ -148,6 +148,17 @@ fn a_request_asked_again_points_to_the_pending_proposal_instead_of_a_second_one(
     let trip = read(&doc);
     assert_eq!(trip.proposals.len(), 2, "one plan and one move");
     assert!(reply(&trip, "again").contains("I already proposed that"));
+    // The plan's rationale writes money as people read it.
+    let plan = trip
+        .proposals
+        .values()
+        .find(|p| p.about.as_deref() == Some("chat:first"))
+        .unwrap();
+    assert!(
+        plan.rationale.contains(" EUR of the budget left after it"),
+        "{}",
+        plan.rationale
+    );
     assert!(reply(&trip, "move-again").contains("I already proposed that: Move"));
 }
 
@@ -233,6 +244,8 @@ fn a_trip_that_is_over_gets_its_recap_once() {
             .is_empty(),
         "once"
     );
+    let result = reply(&read(&doc), "result:dinner");
+    assert!(result.contains("(1 family, 2 voters)"), "{result}");
 }
 
 #[test]

@@ -263,9 +263,11 @@ impl<'t> DayBook<'t> {
                         hhmm(start + duration)
                     );
                     if budget > 0 {
+                        let currency = &self.trip.meta.currency;
                         why.push_str(&format!(
-                            "; costs {cost}, {} of the budget left after it",
-                            budget - self.total_cost
+                            "; costs {}, {} of the budget left after it",
+                            doc_model::money(cost, currency),
+                            doc_model::money(budget.saturating_sub(self.total_cost), currency)
                         ));
                     }
                     why.push('.');

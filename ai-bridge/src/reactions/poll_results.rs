@@ -36,9 +36,15 @@ impl Assistant {
                 continue;
             };
             let (_, option) = winner;
+            let plural = |n: usize, one: &str, many: &str| {
+                format!("{n} {}", if n == 1 { one } else { many })
+            };
             let mut text = format!(
-                "\"{}\" closed: {} wins, counting one vote per family ({} families, {} voters).",
-                poll.question, option.label, tally.families, tally.voters
+                "\"{}\" closed: {} wins, counting one vote per family ({}, {}).",
+                poll.question,
+                option.label,
+                plural(tally.families, "family", "families"),
+                plural(tally.voters, "voter", "voters")
             );
             if let Some(tie) = &tally.tie_break {
                 text.push_str(&format!(" There was a tie: {tie}."));
