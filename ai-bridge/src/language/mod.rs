@@ -160,8 +160,12 @@ impl Understood {
 
 /// Whether a message is addressed to the assistant.
 pub fn mentions_assistant(message: &ChatMessage) -> bool {
-    message.mentions.iter().any(|m| m == ASSISTANT)
-        || message.text.to_lowercase().contains("@assistant")
+    message.mentions.iter().any(|m| m == ASSISTANT) || addresses_assistant(&message.text)
+}
+
+/// Whether a text (a message, a poll's question) names the assistant: `@assistant`.
+pub fn addresses_assistant(text: &str) -> bool {
+    text.to_lowercase().contains("@assistant")
 }
 
 const SUMMARY: &[&str] = &[

@@ -198,7 +198,7 @@ impl Assistant {
         let days: BTreeSet<String> = plan
             .choices
             .iter()
-            .map(|c| c.date.format("%a %-d %b").to_string())
+            .map(|c| chat_facts::day(c.date))
             .collect();
         let summary = format!(
             "Schedule {} idea{} on {}",
@@ -282,10 +282,10 @@ impl Assistant {
             return Ok(format!(
                 "{} does not fit on {}: that day has no room for it.",
                 activity.title,
-                date.format("%a %-d %b")
+                chat_facts::day(date)
             ));
         };
-        let summary = format!("Move {} to {}", activity.title, date.format("%a %-d %b"));
+        let summary = format!("Move {} to {}", activity.title, chat_facts::day(date));
         self.propose_one(doc, trip, message_id, summary, why, op, now, report)
     }
 
@@ -412,11 +412,7 @@ fn named_activity<'t>(
 fn help(trip: &Trip, asked: &Understood) -> String {
     let mut understood = Vec::new();
     if !asked.days.is_empty() {
-        let days: Vec<String> = asked
-            .days
-            .iter()
-            .map(|d| d.format("%a %-d %b").to_string())
-            .collect();
+        let days: Vec<String> = asked.days.iter().map(|d| chat_facts::day(*d)).collect();
         understood.push(format!(
             "the day{} {}",
             if days.len() == 1 { "" } else { "s" },

@@ -14,7 +14,7 @@ use crate::language::{fits, BudgetQuestion, Understood, Wanted};
 use crate::planner::trip_days;
 
 /// A day as people read it: `Sat 3 Jul`.
-fn day(date: NaiveDate) -> String {
+pub(super) fn day(date: NaiveDate) -> String {
     date.format("%a %-d %b").to_string()
 }
 
@@ -88,7 +88,6 @@ fn family_shares(trip: &Trip) -> BTreeMap<String, u64> {
 /// by family, person or day when asked.
 pub fn budget(trip: &Trip, asked: &Understood) -> String {
     let currency = &trip.meta.currency;
-    let scheduled = trip.activities.values().filter(|a| a.date.is_some());
     let cost_of = |date: Option<NaiveDate>| -> u64 {
         trip.activities
             .values()
@@ -96,7 +95,27 @@ pub fn budget(trip: &Trip, asked: &Understood) -> String {
             .map(|a| activity_cost(trip, a))
             .sum()
     };
-    let total: u64 = scheduled.map(|a| activity_cost(trip, a)).sum();
+    // A family's share, or one day's cost, when that is what is asked.
+    let family = asked
+        .family
+        .as_deref()
+        .and_then(|f| Some((f, trip.families.get(f)?)));
+    if let Some((id, f)) = family {
+        let share = family_shares(trip).get(id).copied().unwrap_or(0);
+        return format!(
+            "{}'s share of the plan so far: {}.",
+            f.name,
+            money(share, currency)
+        );
+    }
+    if let [date] = asked.days.as_slice() {
+        return format!(
+            "{} costs {}.",
+            day(*date),
+            money(cost_of(Some(*date)), currency)
+        );
+    }
+    let total = cost_of(None);
     let against = if trip.meta.budget > 0 {
         let left = trip.meta.budget.saturating_sub(total);
         let over = total.saturating_sub(trip.meta.budget);
@@ -148,25 +167,6 @@ pub fn budget(trip: &Trip, asked: &Understood) -> String {
         }
         _ => String::new(),
     };
-    let family = asked
-        .family
-        .as_deref()
-        .and_then(|f| Some((f, trip.families.get(f)?)));
-    if let Some((id, f)) = family {
-        let share = family_shares(trip).get(id).copied().unwrap_or(0);
-        return format!(
-            "{}'s share of the plan so far: {}.",
-            f.name,
-            money(share, currency)
-        );
-    }
-    if let [date] = asked.days.as_slice() {
-        return format!(
-            "{} costs {}.",
-            day(*date),
-            money(cost_of(Some(*date)), currency)
-        );
-    }
     format!(
         "The plan so far costs {}{against}.{detail}",
         money(total, currency)

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use doc_model::{ModelError, PollStatus, Trip, TripDoc};
 
 use super::{Assistant, Done, StepReport, ASSISTANT};
+use crate::language::addresses_assistant;
 use crate::planner;
 
 impl Assistant {
@@ -19,7 +20,7 @@ impl Assistant {
         for (id, poll) in &trip.polls {
             let key = format!("poll:{id}");
             if poll.status != PollStatus::Open
-                || !(poll.wants_options || poll.question.to_lowercase().contains("@assistant"))
+                || !(poll.wants_options || addresses_assistant(&poll.question))
                 || poll.options.values().any(|o| o.ai_generated)
                 || done.replies.contains(&key)
             {

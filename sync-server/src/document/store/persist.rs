@@ -22,7 +22,9 @@ impl Room {
         update: Vec<u8>,
     ) -> Result<u64, ChangeError> {
         let services = &self.services;
-        let sender = origin.connection().and_then(|c| state.peers.get(&c));
+        // One lookup of the sender per update: its hang-up goes with the append, and its
+        // ticket is kept for its "saved?" questions.
+        let sender = origin.connection().and_then(|c| state.peers.get_mut(&c));
         if let Err(unwritable) = services.health.writable() {
             services.metrics.error("store_unwritable");
             if let Some(peer) = sender {
@@ -39,10 +41,10 @@ impl Room {
             at_ms: persistence::now_ms(),
             origin: origin.clone(),
             room: Some(self.news.clone()),
-            sender: sender.map(|peer| peer.hangup.clone()),
+            sender: sender.as_ref().map(|peer| peer.hangup.clone()),
             update,
         });
-        if let Some(peer) = origin.connection().and_then(|c| state.peers.get_mut(&c)) {
+        if let Some(peer) = sender {
             peer.last_ticket = ticket;
         }
         Ok(ticket)
