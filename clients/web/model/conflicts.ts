@@ -3,6 +3,7 @@
 // (app/conformance.test.ts here, doc-model/tests/conformance.rs there): change a rule in one
 // language alone and the other's test fails.
 
+import { compare, sortedKeys } from './order.js'
 import type { Activity, Trip } from './trip.js'
 
 /** Minutes an activity with a start but no duration is taken to last. */
@@ -37,15 +38,6 @@ export interface Conflict {
   families: string[]
   /** A sentence for people. */
   message: string
-}
-
-/** Ids in the order the rules compare them: code unit by code unit. */
-function compare (a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0
-}
-
-function sortedKeys<T> (record: Record<string, T> | undefined): string[] {
-  return Object.keys(record ?? {}).sort(compare)
 }
 
 /** Minutes since midnight of a valid `HH:MM`; undefined otherwise. */

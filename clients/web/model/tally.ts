@@ -3,6 +3,7 @@
 // conformance/tally/. The app shows the same result, live, that the server records when the
 // poll closes.
 
+import { compare } from './order.js'
 import type { Poll, Trip } from './trip.js'
 
 const EPSILON = 1e-9
@@ -28,10 +29,6 @@ export interface Tally {
 
 /** A ballot: its weight and its options, best first. */
 type Ballot = [number, string[]]
-
-function compare (a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0
-}
 
 /** Tallies `poll` of `trip`. */
 export function tally (trip: Trip, poll: Poll, weighting: Weighting = 'perFamily'): Tally {

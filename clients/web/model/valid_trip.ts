@@ -3,6 +3,7 @@
 // validate.ts, in the same order and words; the cases of conformance/validation/ hold them
 // together.
 
+import { sortedEntries as sorted } from './order.js'
 import { MAX_FAMILIES, type Trip, type Vote } from './types.js'
 import {
   MAX_NAME_CHARS, MAX_TEXT_CHARS, TOO_MANY_FAMILIES, activityProblem, familyProblem, idProblem, metaProblem,
@@ -11,10 +12,6 @@ import {
 
 /** One reason a trip is refused: where (`activities.a1`), and what is wrong. */
 export interface Invalid { path: string, error: string }
-
-function sorted<T> (record: Record<string, T> | undefined): Array<[string, T]> {
-  return Object.entries(record ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-}
 
 /** Every problem of `trip`. */
 export function validateTrip (trip: Trip): Invalid[] {

@@ -3,6 +3,7 @@
 // every write, and by `validateTrip`; the cases of conformance/validation/ hold the two
 // together.
 
+import { sortedEntries } from './order.js'
 import { MAX_FAMILIES, MAX_MEMBERS, TripError, type Activity, type Family, type Location, type Member, type Meta } from './types.js'
 
 /** The longest name (a title, a label), in characters. */
@@ -95,7 +96,7 @@ export function memberProblem (member: Member): Problem {
 
 /** A family, its members included. */
 export function familyProblem (family: Family): Problem {
-  const members = Object.entries(family.members ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+  const members = sortedEntries(family.members)
   return first(
     () => nameProblem('family name', family.name),
     () => colorProblem(family.color ?? ''),
